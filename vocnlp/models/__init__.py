@@ -1,0 +1,1 @@
+"""Models: classifiers and scorers used by the classify and sentiment stages."""

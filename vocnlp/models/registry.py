@@ -1,0 +1,31 @@
+"""Build the classifiers the config asks for. The one place that maps config -> model objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..config import RunConfig, TaskConfig
+from ..errors import ConfigError
+from ..labels import LabelSet, load_label_set
+from .prototype import PrototypeClassifier
+
+
+def build_task_model(task: str, tcfg: TaskConfig, cfg: RunConfig, embed: Callable[[list[str]], np.ndarray]):
+    """Returns (model, label_set, description for the manifest)."""
+    label_set: LabelSet = load_label_set(cfg.resolve(tcfg.labels))
+    if tcfg.method == "prototype":
+        model = PrototypeClassifier(threshold=tcfg.threshold).fit(label_set, embed)
+        return model, label_set, {"method": "prototype", "labels": label_set.names}
+    if tcfg.method == "trained":
+        from .trained import load_model
+
+        if not tcfg.model:
+            raise ConfigError(f"classify.{task}.method is 'trained' but classify.{task}.model is empty.",
+                              fix="set it to a model folder (vocnlp train writes one) or use method: prototype.")
+        model = load_model(cfg.resolve(tcfg.model), expect_task=task, expect_labels=label_set.names,
+                           expect_embedder=None)
+        return model, label_set, {"method": "trained", "model": tcfg.model, "labels": label_set.names,
+                                  "version": model.metadata_.get("version"), "metrics": model.metadata_.get("metrics", {})}
+    raise ConfigError(f"unknown method '{tcfg.method}' for classify.{task}.", fix="use prototype or trained.")  # pragma: no cover

@@ -1,0 +1,185 @@
+"""The batch run: wires the stages in order, times them, and writes the run folder.
+
+``run_pipeline`` is the one function the CLI calls; notebooks and tests call it too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from . import schema as S
+from .backends import create_embedder
+from .backends.cache import EmbeddingCache, embed_texts
+from .config import RunConfig
+from .models.registry import build_task_model
+from .report.render import render_report
+from .stages import classify, clean, ingest, insights, outputs, segment, sentiment, tokenize, topics
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+
+CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
+AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    manifest: dict
+    issues: pd.DataFrame
+    topics: pd.DataFrame
+    items: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 4)
+
+
+def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str]) -> pd.DataFrame:
+    """The items table in the contract's column order, input columns passed through after it."""
+    ids = df[ing.id_column].astype(str) if ing.id_column else (df[S.ROW] + 1).astype(str)
+    items = pd.DataFrame({S.ID: ids.values, S.TEXT: df[S.TEXT].values, S.STATUS: df[S.STATUS].values})
+    items[S.TOPIC_ID] = df[S.TOPIC_ID].astype(int).values
+    items[S.TOPIC_LABEL] = df[S.TOPIC_LABEL].values
+    items[S.CX_DIMENSIONS] = df[S.CX_DIMENSIONS].values
+    for lab in cx_labels:
+        items[S.cx_column(lab)] = df[S.cx_column(lab)].values
+    for c in AFTER_CX:
+        items[c] = (df[S.ROW] + 1).values if c == "row" else df[c].values
+    passthrough = [c for c in ing.frame.columns if c != S.ROW]
+    for c in passthrough:
+        values = df[S.TEXT].values if c == ing.text_column else df[c].values  # the text column carries masked text
+        name = c
+        if name in items.columns:
+            if (c == S.TEXT and c == ing.text_column) or (c == S.ID and c == ing.id_column):
+                continue  # the same column as the contract's
+            name = f"input_{c}"
+        items[name] = values
+    return items
+
+
+def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None) -> RunResult:
+    input_path, output_dir = Path(input_path), Path(output_dir)
+    timer = _Timer()
+    started = datetime.now(timezone.utc)
+    warn: list = []
+
+    def report(stage: str, done: int = 0, total: int = 0) -> None:
+        if progress:
+            progress(stage, done, total)
+
+    report("ingest")
+    with timer.stage("ingest"):
+        ing = ingest.read_input(input_path, cfg.input)
+        warn += ing.warnings
+    report("clean")
+    with timer.stage("clean"):
+        df, pii = clean.run(ing.frame, ing.text_column, cfg.clean, cfg.privacy)
+        df[S.ID] = df[ing.id_column].astype(str) if ing.id_column else (df[S.ROW] + 1).astype(str)
+    with timer.stage("tokenize"):
+        df = tokenize.run(df, cfg.tokenize, cfg.resolve(cfg.tokenize.stopwords))
+    with timer.stage("segment"):
+        df = segment.run(df, cfg.segment)
+
+    ok_mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    ok_texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
+    with timer.stage("embed"):
+        embedder = create_embedder(cfg.embed)
+        cache = EmbeddingCache(cfg.embed.cache_dir, embedder.name, embedder.model_id) if cfg.embed.cache_dir else None
+
+        def embed(texts: list[str], stage: str = "embed") -> np.ndarray:
+            return embed_texts(texts, embedder, cache, cfg.embed.batch_size, lambda d, t: report(stage, d, t))
+
+        X, embed_stats = embed(ok_texts)
+    report("topics")
+    with timer.stage("topics"):
+        tr = topics.fit_topics(X, df.loc[ok_mask, S.TOKENS].tolist(), cfg.topics)
+        warn += tr.warnings
+        topic_ids = np.full(len(df), -1, dtype=int)
+        topic_ids[ok_mask] = tr.assignments
+        labels_by_id = dict(zip(tr.table[S.TOPIC_ID], tr.table[S.TOPIC_LABEL]))
+        df[S.TOPIC_ID] = topic_ids
+        df[S.TOPIC_LABEL] = [labels_by_id.get(t, "") if ok else "" for t, ok in zip(topic_ids, ok_mask)]
+        normed = X / np.clip(np.linalg.norm(X, axis=1, keepdims=True), 1e-9, None) if len(X) else X
+        closeness = np.array([float(normed[i] @ tr.centroids[t]) if t in tr.centroids else 0.0
+                              for i, t in enumerate(tr.assignments)])
+    report("classify")
+    with timer.stage("classify"):
+        label_embed = lambda texts: embed(texts, "labels")[0]  # noqa: E731
+        cx_model, cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed)
+        st_model, st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed)
+        df = classify.run(df, ok_mask, X, cx_model, st_model)
+    report("sentiment")
+    with timer.stage("sentiment"):
+        df, segments = sentiment.run(df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon))
+    report("insights")
+    with timer.stage("insights"):
+        topic_tab = insights.topic_table(df, tr.table, closeness)
+        issues = insights.rank_issues(df, topic_tab, closeness, cfg.issues)
+        heat = insights.stage_by_dimension(df, cx_set.names, st_set.names)
+        items = _items_frame(df, ing, cx_set.names)
+
+    statuses = Counter(df[S.STATUS])
+    counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
+              "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
+              "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
+              "segments": len(segments), "pii_masked": dict(pii)}
+    if cache:
+        cache.close()
+    report("outputs")
+    with timer.stage("outputs"):
+        manifest = {
+            "vocnlp_version": __version__,
+            "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "input": {"path": str(input_path), "name": input_path.name, "sha256": ing.sha256, "format": ing.file_format,
+                      "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
+                      "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column},
+            "config": cfg.as_dict(),
+            "config_hash": cfg.hash(),
+            "models": {"embedder": {"backend": embedder.name, "model_id": embedder.model_id},
+                       "cx_dimension": cx_info, "journey_stage": st_info,
+                       "sentiment": {"method": cfg.sentiment.method, "lexicon": cfg.sentiment.lexicon},
+                       "topics": tr.params},
+            "counts": counts,
+            "embedding": embed_stats,
+            "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
+                       "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0},
+            "warnings": [w.as_dict() for w in warn],
+            "timings_s": {},
+        }
+        html = render_report(title=cfg.report.title, input_name=input_path.name, items=items, topics=topic_tab,
+                             issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
+                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes)
+        with outputs.AtomicRunDir(output_dir) as tmp:
+            outputs.write_csv(items, tmp / "items.csv")
+            items.to_parquet(tmp / "items.parquet", index=False)
+            outputs.write_csv(segments, tmp / "segments.csv")
+            outputs.write_csv(topic_tab, tmp / "topics.csv")
+            outputs.write_csv(issues, tmp / "issues.csv")
+            outputs.write_xlsx({"issues": issues, "topics": topic_tab}, tmp / "issues.xlsx")
+            (tmp / "report.html").write_text(html, encoding="utf-8")
+            manifest["timings_s"] = dict(timer.timings)
+            outputs.write_json(manifest, tmp / "manifest.json")
+    manifest["timings_s"] = dict(timer.timings)
+    return RunResult(output_dir, manifest, issues, topic_tab, items, dict(timer.timings))

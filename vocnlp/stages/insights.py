@@ -1,0 +1,108 @@
+"""Topic statistics and the ranked issue list.
+
+Priority = the topic's share (in %) of the week's *negative weight*, where an item's negative weight is
+``max(0, -sentiment_score)``: a topic ranks high when many comments in it are negative and when they
+are strongly negative, so volume and strength both count. Quotes are the most negative comments that
+are also close to the topic's centre (typical of it, not outliers), without repeats.
+
+Requires: S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.STATUS, S.TEXT.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import IssuesConfig
+
+QUOTE_CHARS = 200
+
+
+def _quote(text: str) -> str:
+    t = " ".join(str(text).split())
+    return t if len(t) <= QUOTE_CHARS else t[: QUOTE_CHARS - 1] + "…"
+
+
+def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3) -> pd.DataFrame:
+    """topics.csv: size, share, sentiment and representative ids per topic."""
+    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    total = max(1, len(ok))
+    rows = []
+    for _, t in topics.iterrows():
+        members = ok[ok[S.TOPIC_ID] == t[S.TOPIC_ID]]
+        rep = members.sort_values("_close", ascending=False)[S.ID].astype(str).head(n_repr).tolist()
+        rows.append({
+            S.TOPIC_ID: int(t[S.TOPIC_ID]), S.TOPIC_LABEL: t[S.TOPIC_LABEL], "keywords": t["keywords"],
+            "size": len(members), "share": round(len(members) / total, 4),
+            "mean_sentiment": round(float(members[S.SENTIMENT_SCORE].mean()), 4) if len(members) else np.nan,
+            "negative_share": round(float((members[S.SENTIMENT_LABEL] == "negative").mean()), 4) if len(members) else np.nan,
+            "positive_share": round(float((members[S.SENTIMENT_LABEL] == "positive").mean()), 4) if len(members) else np.nan,
+            "representative_ids": "|".join(rep),
+        })
+    cols = [S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size", "share", "mean_sentiment", "negative_share", "positive_share",
+            "representative_ids"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig) -> pd.DataFrame:
+    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
+    total_neg = float(ok["_neg"].sum()) or 1.0
+    rows = []
+    for _, t in topics.iterrows():
+        tid = int(t[S.TOPIC_ID])
+        if tid < 0:
+            continue
+        members = ok[ok[S.TOPIC_ID] == tid]
+        if len(members) < cfg.min_items:
+            continue
+        neg = members[members[S.SENTIMENT_SCORE] <= cfg.negative_threshold]
+        if neg.empty:
+            continue
+        pick = neg.assign(_rank=neg["_neg"] * (0.5 + neg["_close"].clip(lower=0))).sort_values("_rank", ascending=False)
+        quotes, seen = [], set()
+        for _, r in pick.iterrows():
+            q = _quote(r[S.TEXT])
+            if q in seen:
+                continue
+            seen.add(q)
+            quotes.append((str(r[S.ID]), q, r.get(S.SENTIMENT_EVIDENCE, "")))
+            if len(quotes) == cfg.n_quotes:
+                break
+        row = {
+            S.TOPIC_ID: tid, S.TOPIC_LABEL: t[S.TOPIC_LABEL], "n_items": len(members), "n_negative": len(neg),
+            "negative_share": round(len(neg) / len(members), 4),
+            "mean_sentiment": round(float(members[S.SENTIMENT_SCORE].mean()), 4),
+            "priority": round(100 * float(members["_neg"].sum()) / total_neg, 2),
+            "keywords": t.get("keywords", ""),
+        }
+        for k in range(cfg.n_quotes):
+            qid, q, why = quotes[k] if k < len(quotes) else ("", "", "")
+            row[f"quote_{k + 1}"] = q
+            row[f"quote_{k + 1}_id"] = qid
+            row[f"quote_{k + 1}_why"] = why
+        rows.append(row)
+    issues = pd.DataFrame(rows)
+    if issues.empty:
+        cols = ["rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "n_negative", "negative_share", "mean_sentiment", "priority",
+                "keywords"] + [f"quote_{k + 1}{s}" for k in range(cfg.n_quotes) for s in ("", "_id", "_why")]
+        return pd.DataFrame(columns=cols)
+    issues = issues.sort_values(["priority", "negative_share"], ascending=False).reset_index(drop=True)
+    issues.insert(0, "rank", range(1, len(issues) + 1))
+    return issues
+
+
+def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str]) -> pd.DataFrame:
+    """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'."""
+    ok = df[df[S.STATUS] == S.STATUS_OK]
+    cols = [*dimension_labels, "なし"]
+    table = pd.DataFrame(0, index=stage_labels, columns=cols)
+    for stage, dims in zip(ok[S.JOURNEY_STAGE], ok[S.CX_DIMENSIONS]):
+        if stage not in table.index:
+            continue
+        parts = [d for d in str(dims).split("|") if d]
+        for d in parts or ["なし"]:
+            if d in table.columns:
+                table.loc[stage, d] += 1
+    return table

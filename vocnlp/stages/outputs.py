@@ -1,0 +1,95 @@
+"""Write the run folder atomically: everything goes to a temporary sibling folder, then one rename.
+
+A run killed midway therefore leaves the previous outputs untouched. CSV files are UTF-8 with BOM
+(Excel on Japanese Windows opens them correctly) and, like the XLSX, neutralise spreadsheet
+formulas: a text cell starting with = + - @ (or a tab / CR) gets a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula. Numeric columns stay numbers."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype != object and not str(out[c].dtype).startswith("string"):
+            continue
+
+        def fix(v):
+            if isinstance(v, str) and v.startswith(FORMULA_START):
+                try:
+                    float(v)
+                    return v  # "-3" is a number, not a formula
+                except ValueError:
+                    return "'" + v
+            return v
+
+        out[c] = out[c].map(fix)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    neutralise_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False,
+                                                                               "strings_to_urls": False}}) as xw:
+        for name, df in sheets.items():
+            neutralise_formulas(df).to_excel(xw, sheet_name=name[:31], index=False)
+            ws = xw.sheets[name[:31]]
+            ws.freeze_panes(1, 0)
+            for k, c in enumerate(df.columns):
+                width = min(60, max(8, int(df[c].astype(str).str.len().quantile(0.9)) if len(df) else 8, len(str(c)) + 2))
+                ws.set_column(k, k, width)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, (Path,)):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def write_json(obj, path: Path) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+
+
+class AtomicRunDir:
+    """``with AtomicRunDir(out) as tmp: write into tmp`` - on success tmp replaces out in one rename."""
+
+    def __init__(self, target: Path):
+        self.target = Path(target)
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        old = None
+        if self.target.exists():
+            old = self.target.parent / f".{self.target.name}.old-{os.getpid()}"
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(self.target, old)
+        os.replace(self.tmp, self.target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,211 @@
+"""Topics: BERTopic over a hybrid document representation, with readable Japanese labels.
+
+Why a hybrid representation: on customer comments, sentence embeddings cluster by *register* as much
+as by subject (call-centre notes 「お客様より…の旨」 form one big cluster whatever they are about). We
+concatenate the PCA-reduced embedding with an LSA projection of the fugashi content words, both
+L2-normalised, and hand that to BERTopic as precomputed embeddings. Clustering is Ward
+agglomerative by default (deterministic, no outliers, a topic count that scales with the corpus);
+topics below ``min_topic_size`` are dissolved and their items moved to the nearest topic when close
+enough (outlier reduction), else kept as -1. Topic words come from BERTopic's c-TF-IDF on the
+content words, never on raw text, so labels are nouns and predicates, not particles.
+
+Requires: S.TOKENS, S.STATUS and the embedding matrix of the analysed rows.
+Adds: S.TOPIC_ID, S.TOPIC_LABEL. Also returns the topic table (topics.csv).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import TopicsConfig
+from ..errors import RunWarning
+
+log = logging.getLogger(__name__)
+_JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@dataclass
+class TopicResult:
+    assignments: np.ndarray  # topic id per analysed row (-1 = none)
+    table: pd.DataFrame  # topic_id, topic_label, keywords, size, centroid index
+    centroids: dict[int, np.ndarray]  # in embedding space, normalised
+    warnings: list[RunWarning] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+
+def auto_n_topics(n_docs: int, cfg: TopicsConfig) -> int:
+    return int(min(cfg.max_topics, max(2, round(math.sqrt(n_docs / 1.5)))))
+
+
+def auto_min_size(n_docs: int, cfg: TopicsConfig) -> int:
+    if cfg.min_topic_size != "auto":
+        return int(cfg.min_topic_size)
+    return int(max(3, min(50, round(n_docs * 0.012))))
+
+
+def _l2(x: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return x / n
+
+
+def document_vectors(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig) -> np.ndarray:
+    """Hybrid representation: PCA(embedding) ⊕ LSA(content words), each L2-normalised."""
+    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(embeddings)
+    centred = _l2(embeddings - embeddings.mean(axis=0))
+    k = max(2, min(cfg.n_components * 3, n - 1, embeddings.shape[1]))
+    parts = [_l2(PCA(n_components=k, svd_solver="full", random_state=cfg.seed).fit_transform(centred))]
+    try:
+        tf = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit_transform(tokens)
+        if tf.shape[1] > 2:
+            lsa = TruncatedSVD(n_components=min(40, tf.shape[1] - 1, n - 1), random_state=cfg.seed).fit_transform(tf)
+            parts.append(_l2(lsa))
+    except ValueError:  # empty vocabulary: every doc is stopwords only
+        pass
+    return np.hstack([p / math.sqrt(len(parts)) for p in parts]).astype(np.float32)
+
+
+def _identity(x):
+    return x
+
+
+def _join(tokens: list[str]) -> str:
+    return " ".join(t.replace(" ", "") for t in tokens) or "_"
+
+
+def _readable(word: str) -> bool:
+    return bool(_JP.search(word)) and len(word) <= 12 and word != "_"
+
+
+def _label(words: list[str], n: int) -> str:
+    chosen: list[str] = []
+    for w in words:
+        if not _readable(w) or any(w in c or c in w for c in chosen):
+            continue
+        chosen.append(w)
+        if len(chosen) == n:
+            break
+    return "・".join(chosen) if chosen else "その他"
+
+
+def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig) -> TopicResult:
+    n = len(embeddings)
+    warn: list[RunWarning] = []
+    if n < cfg.min_docs_for_clustering:
+        warn.append(RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
+                                       f"{cfg.min_docs_for_clustering}); all are put in one topic."))
+        return _single_topic(embeddings, tokens, cfg, warn)
+
+    from bertopic import BERTopic
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectors = document_vectors(embeddings, tokens, cfg)
+    n_topics = auto_n_topics(n, cfg)
+    min_size = auto_min_size(n, cfg)
+    docs = [_join(t) for t in tokens]
+    model = BERTopic(
+        embedding_model=None,
+        umap_model=_reducer(cfg),
+        hdbscan_model=AgglomerativeClustering(n_clusters=n_topics, linkage="ward"),
+        vectorizer_model=CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False),
+        ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
+        top_n_words=cfg.n_keywords,
+        calculate_probabilities=False,
+        language="multilingual",  # "english" strips every non-ASCII character before c-TF-IDF
+        verbose=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        topics, _ = model.fit_transform(docs, embeddings=vectors)
+    topics = np.asarray(topics)
+
+    # dissolve topics below the minimum size, then move items to the nearest topic when close enough
+    sizes = pd.Series(topics).value_counts()
+    small = set(sizes[sizes < min_size].index)
+    if small:
+        topics = np.where(np.isin(topics, list(small)), -1, topics)
+    normed = _l2(embeddings)
+    centroids = _centroids(normed, topics)
+    if cfg.reduce_outliers and centroids and (topics == -1).any():
+        ids = np.array(sorted(centroids))
+        C = np.vstack([centroids[i] for i in ids])
+        out = np.where(topics == -1)[0]
+        sims = normed[out] @ C.T
+        best = sims.argmax(axis=1)
+        close = sims[np.arange(len(out)), best] >= cfg.outlier_threshold
+        topics[out[close]] = ids[best[close]]
+        centroids = _centroids(normed, topics)
+    # renumber by size (0 = largest) so ids read naturally; keep -1
+    order = [t for t in pd.Series(topics[topics >= 0]).value_counts().index]
+    remap = {old: new for new, old in enumerate(order)}
+    topics = np.array([remap.get(t, -1) for t in topics])
+    centroids = _centroids(normed, topics)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.update_topics(docs, topics=topics.tolist(), top_n_words=cfg.n_keywords)
+    table = _table(model, topics, cfg)
+    if (topics == -1).mean() > 0.2:
+        warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
+                                       "lower topics.outlier_threshold to assign more of them."))
+    return TopicResult(topics, table, centroids, warn, {"n_clusters": n_topics, "min_topic_size": min_size,
+                                                         "reducer": cfg.reducer})
+
+
+def _reducer(cfg: TopicsConfig):
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    if cfg.reducer == "umap":
+        from umap import UMAP
+
+        return UMAP(n_neighbors=15, n_components=cfg.n_components, min_dist=0.0, metric="cosine", random_state=cfg.seed)
+    return BaseDimensionalityReduction()  # vectors are already PCA/LSA-reduced
+
+
+def _centroids(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
+    out = {}
+    for t in np.unique(topics):
+        if t >= 0:
+            c = normed[topics == t].mean(axis=0)
+            out[int(t)] = c / (np.linalg.norm(c) or 1.0)
+    return out
+
+
+def _table(model, topics: np.ndarray, cfg: TopicsConfig) -> pd.DataFrame:
+    rows = []
+    sizes = pd.Series(topics).value_counts()
+    for t in sorted(set(topics.tolist())):
+        if t == -1:
+            words: list[str] = []
+            label = "未分類"
+        else:
+            words = [w for w, _ in (model.get_topic(t) or []) if _readable(w)]
+            label = _label(words, cfg.label_words)
+        rows.append({S.TOPIC_ID: int(t), S.TOPIC_LABEL: label, "keywords": "、".join(words[: cfg.n_keywords]),
+                     "size": int(sizes.get(t, 0))})
+    return pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
+
+
+def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, warn: list[RunWarning]) -> TopicResult:
+    n = len(embeddings)
+    if n == 0:
+        return TopicResult(np.zeros(0, dtype=int), pd.DataFrame(columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"]),
+                           {}, warn, {"n_clusters": 0})
+    counts = pd.Series([w for ts in tokens for w in set(ts)]).value_counts()
+    words = [w for w in counts.index if _readable(w)][: cfg.n_keywords]
+    topics = np.zeros(n, dtype=int)
+    table = pd.DataFrame([{S.TOPIC_ID: 0, S.TOPIC_LABEL: _label(words, cfg.label_words), "keywords": "、".join(words),
+                           "size": n}])
+    return TopicResult(topics, table, _centroids(_l2(embeddings), topics), warn, {"n_clusters": 1})
