@@ -114,7 +114,9 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         X, embed_stats = embed(ok_texts)
     report("topics")
     with timer.stage("topics"):
-        tr = topics.fit_topics(X, df.loc[ok_mask, S.TOKENS].tolist(), cfg.topics)
+        ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
+        nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
+        tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
         warn += tr.warnings
         topic_ids = np.full(len(df), -1, dtype=int)
         topic_ids[ok_mask] = tr.assignments

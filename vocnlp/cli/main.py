@@ -28,7 +28,7 @@ config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True
 app.add_typer(config_app, name="config")
 
 err_console = Console(stderr=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions"}
 

@@ -23,7 +23,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula. Numeric columns stay numbers."""
     out = df.copy()
     for c in out.columns:
-        if out[c].dtype != object and not str(out[c].dtype).startswith("string"):
+        if not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
             continue
 
         def fix(v):

@@ -113,6 +113,12 @@ def content_words(morphs: list[Morph], pos: tuple[str, ...], stopwords: frozense
     return [w for w in words if len(w) >= min_chars and not _ONLY_KANA_1.match(w)]
 
 
+def noun_words(tokens: list[list[str]], morphs: list[list[Morph]]) -> frozenset[str]:
+    """Which content words are nouns (or noun compounds): topic labels prefer them."""
+    verbs_adjs = {m.base for ms in morphs for m in ms if m.pos1 in ("動詞", "形容詞")}
+    return frozenset(w for ts in tokens for w in ts if w not in verbs_adjs)
+
+
 def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataFrame:
     S.require(df, [S.TEXT_NORM, S.STATUS], "tokenize", {S.TEXT_NORM: "clean", S.STATUS: "clean"})
     stop = load_stopwords(str(stopwords_path))

@@ -88,9 +88,11 @@ def _readable(word: str) -> bool:
     return bool(_JP.search(word)) and len(word) <= 12 and word != "_"
 
 
-def _label(words: list[str], n: int) -> str:
+def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str:
+    """Top c-TF-IDF words, nouns first (ソファ・配送 reads as a subject; 早い・きれい does not)."""
     chosen: list[str] = []
-    for w in words:
+    ordered = [w for w in words if w in nouns] + [w for w in words if w not in nouns] if nouns else words
+    for w in ordered:
         if not _readable(w) or any(w in c or c in w for c in chosen):
             continue
         chosen.append(w)
@@ -99,15 +101,17 @@ def _label(words: list[str], n: int) -> str:
     return "・".join(chosen) if chosen else "その他"
 
 
-def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig) -> TopicResult:
+def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
+               nouns: frozenset[str] = frozenset()) -> TopicResult:
     n = len(embeddings)
     warn: list[RunWarning] = []
     if n < cfg.min_docs_for_clustering:
         warn.append(RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
                                        f"{cfg.min_docs_for_clustering}); all are put in one topic."))
-        return _single_topic(embeddings, tokens, cfg, warn)
+        return _single_topic(embeddings, tokens, cfg, warn, nouns)
 
     from bertopic import BERTopic
+
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.feature_extraction.text import CountVectorizer
@@ -153,10 +157,11 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     remap = {old: new for new, old in enumerate(order)}
     topics = np.array([remap.get(t, -1) for t in topics])
     centroids = _centroids(normed, topics)
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns that we reassign topics, which we mean to
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.update_topics(docs, topics=topics.tolist(), top_n_words=cfg.n_keywords)
-    table = _table(model, topics, cfg)
+    table = _table(model, topics, cfg, nouns)
     if (topics == -1).mean() > 0.2:
         warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.outlier_threshold to assign more of them."))
@@ -183,7 +188,7 @@ def _centroids(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
     return out
 
 
-def _table(model, topics: np.ndarray, cfg: TopicsConfig) -> pd.DataFrame:
+def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str]) -> pd.DataFrame:
     rows = []
     sizes = pd.Series(topics).value_counts()
     for t in sorted(set(topics.tolist())):
@@ -192,13 +197,14 @@ def _table(model, topics: np.ndarray, cfg: TopicsConfig) -> pd.DataFrame:
             label = "未分類"
         else:
             words = [w for w, _ in (model.get_topic(t) or []) if _readable(w)]
-            label = _label(words, cfg.label_words)
+            label = _label(words, cfg.label_words, nouns)
         rows.append({S.TOPIC_ID: int(t), S.TOPIC_LABEL: label, "keywords": "、".join(words[: cfg.n_keywords]),
                      "size": int(sizes.get(t, 0))})
     return pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
 
 
-def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, warn: list[RunWarning]) -> TopicResult:
+def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, warn: list[RunWarning],
+                  nouns: frozenset[str]) -> TopicResult:
     n = len(embeddings)
     if n == 0:
         return TopicResult(np.zeros(0, dtype=int), pd.DataFrame(columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"]),
@@ -206,6 +212,6 @@ def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCo
     counts = pd.Series([w for ts in tokens for w in set(ts)]).value_counts()
     words = [w for w in counts.index if _readable(w)][: cfg.n_keywords]
     topics = np.zeros(n, dtype=int)
-    table = pd.DataFrame([{S.TOPIC_ID: 0, S.TOPIC_LABEL: _label(words, cfg.label_words), "keywords": "、".join(words),
+    table = pd.DataFrame([{S.TOPIC_ID: 0, S.TOPIC_LABEL: _label(words, cfg.label_words, nouns), "keywords": "、".join(words),
                            "size": n}])
     return TopicResult(topics, table, _centroids(_l2(embeddings), topics), warn, {"n_clusters": 1})
