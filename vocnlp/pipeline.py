@@ -22,7 +22,7 @@ from . import schema as S
 from .backends import create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
 from .config import RunConfig
-from .models.registry import build_task_model
+from .models.registry import build_sentiment_model, build_task_model
 from .report.render import render_report
 from .stages import classify, clean, ingest, insights, outputs, segment, sentiment, tokenize, topics
 
@@ -129,12 +129,15 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     report("classify")
     with timer.stage("classify"):
         label_embed = lambda texts: embed(texts, "labels")[0]  # noqa: E731
-        cx_model, cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed)
-        st_model, st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed)
+        embedder_id = f"{embedder.name}/{embedder.model_id}"
+        cx_model, cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed, embedder_id)
+        st_model, st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed,
+                                                     embedder_id)
         df = classify.run(df, ok_mask, X, cx_model, st_model)
     report("sentiment")
     with timer.stage("sentiment"):
-        df, segments = sentiment.run(df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon))
+        sent_model, sent_info = build_sentiment_model(cfg, embedder_id)
+        df, segments = sentiment.run(df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, X)
     report("insights")
     with timer.stage("insights"):
         topic_tab = insights.topic_table(df, tr.table, closeness)
@@ -161,7 +164,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             "config_hash": cfg.hash(),
             "models": {"embedder": {"backend": embedder.name, "model_id": embedder.model_id},
                        "cx_dimension": cx_info, "journey_stage": st_info,
-                       "sentiment": {"method": cfg.sentiment.method, "lexicon": cfg.sentiment.lexicon},
+                       "sentiment": sent_info,
                        "topics": tr.params},
             "counts": counts,
             "embedding": embed_stats,

@@ -1,10 +1,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vocnlp.config import SegmentConfig
+from vocnlp.config import SegmentConfig, resolve_resource
 from vocnlp.stages.segment import split
 from vocnlp.stages.tokenize import analyse, content_words, load_stopwords
-from vocnlp.config import resolve_resource
 from vocnlp.text import normalize
 
 STOP = load_stopwords(str(resolve_resource("builtin:stopwords_ja.txt")))

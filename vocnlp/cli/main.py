@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -124,6 +124,85 @@ def _print_summary(result) -> None:
         console.print(t)
     total = sum(result.timings.values())
     console.print(f"report: {result.output_dir / 'report.html'}  ({total:.1f}s)")
+
+
+def _print_metrics(m, title: str) -> None:
+    t = Table(title=title)
+    for col in ("label", "precision", "recall", "F1", "support"):
+        t.add_column(col, justify="left" if col == "label" else "right")
+    for r in m.per_label.itertuples():
+        t.add_row(str(r.label), f"{r.precision:.3f}", f"{r.recall:.3f}", f"{r.f1:.3f}", str(r.support))
+    console.print(t)
+    extra = f"  accuracy {m.accuracy:.3f}" if m.accuracy is not None else ""
+    if m.polarity_confusion is not None:
+        extra += f"  negative<->positive confusions {m.polarity_confusion:.1%}"
+    console.print(f"macro-F1 {m.macro_f1:.3f}{extra}  (n={m.n})")
+    if m.confusion is not None:
+        console.print("confusion matrix (rows = true, columns = predicted):")
+        console.print(m.confusion.to_string(), markup=False, highlight=False)
+
+
+TASK_HELP = "cx_dimension | journey_stage | sentiment"
+
+
+@app.command()
+def train(
+    task: Annotated[str, typer.Argument(help=TASK_HELP)],
+    data: Annotated[Path, typer.Argument(help="Labelled CSV file or folder (id,text,cx_dimensions,journey_stage,"
+                                              "sentiment_label[,split]); rows with split=dev are the dev set.")],
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config (label sets, embedding backend).")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Model folder; each training writes a new version vN inside it. "
+                                                     "Default: models/TASK.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write the new version even if its dev macro-F1 is lower "
+                                                        "than the current model's.")] = False,
+    fraction: Annotated[float, typer.Option(help="Train on this share of the training rows (learning curves).", min=0.05,
+                                            max=1.0)] = 1.0,
+) -> None:
+    """Train a classifier, print dev metrics, and save it unless it is worse than the current one."""
+    from ..config import load_config
+    from ..training import train_task
+
+    try:
+        cfg = load_config(config)
+        res = train_task(task, data, cfg, out or Path("models") / task, force=force, fraction=fraction)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    _print_metrics(res.dev, f"{task}: dev metrics (train {res.n_train}, dev {res.n_dev})")
+    if res.previous_dev_macro_f1 is not None:
+        console.print(f"current model on the same dev set: macro-F1 {res.previous_dev_macro_f1:.3f}")
+    if res.replaced:
+        console.print(f"saved {res.folder}")
+    else:
+        err_console.print(f"not saved: dev macro-F1 {res.dev.macro_f1:.3f} is below the current model's "
+                          f"{res.previous_dev_macro_f1:.3f}. Pass --force to save it anyway.")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def evaluate(
+    task: Annotated[str, typer.Argument(help=TASK_HELP)],
+    data: Annotated[Path, typer.Argument(help="Labelled CSV file or folder to score.")],
+    model: Annotated[Optional[Path], typer.Option(help="Model folder (default: the one the config uses).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config.")] = None,
+) -> None:
+    """Per-label precision / recall / F1 and the confusion matrix of a model on any labelled file."""
+    from ..config import load_config
+    from ..training import evaluate_task
+
+    try:
+        cfg = load_config(config)
+        if model is None:
+            ref = cfg.sentiment.model if task == "sentiment" else getattr(cfg.classify, task).model if task in (
+                "cx_dimension", "journey_stage") else None
+            if not ref:
+                raise VocnlpError(f"no model configured for task '{task}'.", fix="pass --model FOLDER.")
+            model = cfg.resolve(ref)
+        m = evaluate_task(task, data, cfg, model)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    _print_metrics(m, f"{task} on {data}")
 
 
 @config_app.command("validate")

@@ -33,7 +33,7 @@ class PrototypeClassifier:
         self.multi_label_ = label_set.multi_label
         return self
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def predict_proba(self, texts: list[str] | None, X: np.ndarray) -> np.ndarray:
         sims = X @ self.prototypes_.T
         z = (sims - sims.max(axis=1, keepdims=True)) / self.tau
         p = np.exp(z)
@@ -43,8 +43,8 @@ class PrototypeClassifier:
             p = p / p.max(axis=1, keepdims=True)
         return p
 
-    def predict(self, X: np.ndarray) -> list:
-        p = self.predict_proba(X)
+    def predict(self, texts: list[str] | None, X: np.ndarray) -> list:
+        p = self.predict_proba(texts, X)
         if self.multi_label_:
             return [[c for c, v in zip(self.classes_, row) if v >= self.threshold] for row in p]
         return [self.classes_[i] for i in p.argmax(axis=1)]

@@ -16,9 +16,10 @@ from .. import schema as S
 
 
 def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model, stage_model) -> pd.DataFrame:
+    texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
     n = len(df)
     out: dict[str, object] = {}
-    p_cx = cx_model.predict_proba(X) if len(X) else np.zeros((0, len(cx_model.classes_)))
+    p_cx = cx_model.predict_proba(texts, X) if len(X) else np.zeros((0, len(cx_model.classes_)))
     thresholds = np.asarray(getattr(cx_model, "thresholds_", None) if getattr(cx_model, "thresholds_", None) is not None
                             else [getattr(cx_model, "threshold", 0.5)] * len(cx_model.classes_))
     dims = np.full(n, "", dtype=object)
@@ -28,7 +29,7 @@ def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model, stage_mo
         col = np.full(n, np.nan)
         col[ok_mask] = np.round(p_cx[:, k], 4)
         out[S.cx_column(label)] = col
-    p_st = stage_model.predict_proba(X) if len(X) else np.zeros((0, len(stage_model.classes_)))
+    p_st = stage_model.predict_proba(texts, X) if len(X) else np.zeros((0, len(stage_model.classes_)))
     stage = np.full(n, "", dtype=object)
     conf = np.full(n, np.nan)
     if len(X):

@@ -39,6 +39,30 @@ def explain(scored: Scored, label: str, k: int = 3) -> str:
     return " / ".join(parts)
 
 
+def model_score(p: np.ndarray, classes: list[str], band: float) -> tuple[str, float]:
+    """Label = most probable class; score = P(positive) - P(negative), kept on the label's side of the band."""
+    label = classes[int(p.argmax())]
+    margin = float(p[classes.index("positive")] - p[classes.index("negative")])
+    if label == "negative":
+        return label, min(-band, margin)
+    if label == "positive":
+        return label, max(band, margin)
+    return label, margin * band
+
+
+def _apply_model(df, ok, X, model, cfg, lex, labels, scores, evidence):
+    texts = df.loc[ok, S.TEXT_NORM].tolist()
+    P = model.predict_proba(texts, X)
+    positions = np.where(ok)[0]
+    for pos, p, segs in zip(positions, P, df.loc[ok, S.SEGMENTS]):
+        label, score = model_score(p, model.classes_, cfg.neutral_band)
+        labels[pos] = label
+        scores[pos] = round(score, 4)
+        scored = [score_segment(s, analyse(s), lex) for s in segs]
+        evidence[pos] = explain(combine(scored, segs), label)
+    return labels, scores, evidence
+
+
 def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Lexicon scoring always runs (it gives the explanations); a trained ``item_model`` (issue: trained
     sentiment) overrides the item label and score when configured."""
@@ -62,6 +86,9 @@ def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X
             seg_rows.append({S.ID: ids[pos], S.SEGMENT_NO: k, S.TEXT: s.strip(),
                              S.SENTIMENT_LABEL: label_for(sc.score, cfg.neutral_band),
                              S.SENTIMENT_SCORE: round(sc.score, 4), "row": int(row) + 1})
+    if item_model is not None and X is not None and len(X):
+        ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+        labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, lex, labels, scores, evidence)
     segments = pd.DataFrame(seg_rows, columns=[S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"])
     out = df.assign(**{S.SENTIMENT_LABEL: labels, S.SENTIMENT_SCORE: scores, S.SENTIMENT_EVIDENCE: evidence})
     return out, segments

@@ -111,7 +111,6 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         return _single_topic(embeddings, tokens, cfg, warn, nouns)
 
     from bertopic import BERTopic
-
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.feature_extraction.text import CountVectorizer

@@ -1,0 +1,81 @@
+"""Trained models: safe loading, tamper detection, the hard sentiment cases, and training on a new taxonomy."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vocnlp.config import load_config, resolve_resource
+from vocnlp.errors import ModelLoadError
+from vocnlp.models.trained import LinearTextClassifier, load_model
+from vocnlp.training import compute_metrics, prepared_texts
+
+from .conftest import FakeEmbedder
+
+BUILTIN = resolve_resource("builtin:models/sentiment")
+
+
+def test_builtin_models_load_with_metadata():
+    for task in ("cx_dimension", "journey_stage", "sentiment"):
+        m = load_model(resolve_resource(f"builtin:models/{task}"), expect_task=task)
+        assert m.metadata_["task"] == task and m.metadata_["training_data"]["sha256"]
+        assert (m.folder_ / "MODEL_CARD.md").exists()
+        assert not list(m.folder_.glob("*.pkl")) and not list(m.folder_.glob("*.pickle"))
+
+
+def test_tampered_model_is_refused(tmp_path):
+    folder = tmp_path / "sent"
+    shutil.copytree(sorted(BUILTIN.glob("v*"))[-1], folder)
+    data = bytearray((folder / "weights.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (folder / "weights.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="modified"):
+        load_model(folder)
+
+
+def test_mismatched_labels_and_task_are_refused():
+    with pytest.raises(ModelLoadError, match="is a 'sentiment' model"):
+        load_model(BUILTIN, expect_task="journey_stage")
+    with pytest.raises(ModelLoadError, match="trained on labels"):
+        load_model(BUILTIN, expect_labels=["bad", "good"])
+
+
+def test_roundtrip_on_custom_taxonomy(tmp_path):
+    """A company's own label set (配送/決済/アプリ/サポート) trains and reloads with the same predictions."""
+    texts = ["配送が遅い", "荷物が届かない", "置き配で濡れていた", "カード決済でエラー", "支払い方法が少ない", "決済画面が固まる",
+             "アプリが落ちる", "アプリのログインができない", "アプリの文字が小さい", "電話がつながらない", "サポートの返事が遅い",
+             "問い合わせに丁寧に答えてくれた"] * 3
+    y = [["配送"]] * 3 + [["決済"]] * 3 + [["アプリ"]] * 3 + [["サポート"]] * 3
+    y = y * 3
+    emb = FakeEmbedder(32)
+    X = emb.embed(texts)
+    m = LinearTextClassifier(["配送", "決済", "アプリ", "サポート"], multi_label=True).fit(texts, X, y)
+    m.save(tmp_path / "m" / "v1", {"task": "cx_dimension", "embedder": "fake/fake-32"})
+    again = load_model(tmp_path / "m", expect_task="cx_dimension")
+    assert np.allclose(again.predict_proba(texts, X), m.predict_proba(texts, X), atol=1e-6)
+    metrics = compute_metrics("cx_dimension", m.classes_, True, y, again.predict(texts, X))
+    assert metrics.macro_f1 > 0.9
+
+
+HARD_CASES = "tests/fixtures/sentiment_hard_cases.csv"
+
+
+@pytest.mark.slow
+def test_hard_sentiment_cases_with_default_model():
+    """The hard-case suite (expected labels written by hand) with the shipped model and real embeddings.
+
+    Known misses of model v1 (measured 2026-11-25, 21/25 right): 「悪くない」 alone reads as negative and
+    「…してもらえると助かります」 (a request) as positive; the bar below keeps them visible, not hidden."""
+    from vocnlp.training import embed_for
+
+    cases = pd.read_csv(HARD_CASES, dtype=str, keep_default_na=False)
+    cfg = load_config(None)
+    texts = prepared_texts(cases.text.tolist(), cfg)
+    X, _ = embed_for(texts, cfg)
+    model = load_model(BUILTIN)
+    pred = model.predict(texts, X)
+    acc = float(np.mean([p == e for p, e in zip(pred, cases.expected)]))
+    polar = [t for t, p, e in zip(cases.text, pred, cases.expected) if {p, e} == {"positive", "negative"}]
+    assert acc >= 0.8, list(zip(cases.text, cases.expected, pred))
+    assert len(polar) <= 2, polar

@@ -1,0 +1,248 @@
+"""Train and evaluate the classifiers on labelled CSVs (the LABELING.md annotation format).
+
+Data: ``id,text,cx_dimensions,journey_stage,sentiment_label[,split]``; rows with ``split == dev`` are
+the fixed dev set (files without a split column are all training data). Texts go through the same
+normalisation, PII masking and embedding (with the cache) as a run, so a model sees at training
+time exactly what it will see in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import schema as S
+from .backends import create_embedder
+from .backends.cache import EmbeddingCache, embed_texts
+from .config import RunConfig
+from .errors import InputError
+from .labels import load_label_set
+from .text import mask_pii, normalize
+
+TASKS = ("cx_dimension", "journey_stage", "sentiment")
+TASK_COLUMN = {"cx_dimension": "cx_dimensions", "journey_stage": "journey_stage", "sentiment": "sentiment_label"}
+
+
+def read_labelled(paths: list[Path] | Path) -> pd.DataFrame:
+    if isinstance(paths, (str, Path)):
+        p = Path(paths)
+        paths = sorted(p.glob("*.csv")) if p.is_dir() else [p]
+    if not paths:
+        raise InputError("no labelled CSV files found.", fix="pass a CSV file or a folder of CSV files (id,text,...).")
+    frames = []
+    for p in paths:
+        if not Path(p).exists():
+            raise InputError(f"labelled data '{p}' does not exist.", fix="check the path.")
+        d = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if "text" not in d.columns:
+            raise InputError(f"'{p}' has no 'text' column.", fix="use the annotation format id,text,cx_dimensions,journey_stage,sentiment_label.")
+        if "split" not in d.columns:
+            d["split"] = "train"
+        d["source"] = Path(p).name
+        frames.append(d)
+    return pd.concat(frames, ignore_index=True)
+
+
+def data_hash(df: pd.DataFrame, column: str) -> str:
+    h = hashlib.sha256()
+    for t, y, s in zip(df["text"], df[column], df["split"]):
+        h.update(f"{t}\t{y}\t{s}\n".encode())
+    return h.hexdigest()
+
+
+def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
+    out = []
+    for t in texts:
+        n = normalize(t, collapse_repeats=cfg.clean.collapse_repeats, strip_urls=cfg.clean.strip_urls)
+        if cfg.privacy.mask_pii:
+            n, _ = mask_pii(n, cfg.privacy.kinds)
+        out.append(n)
+    return out
+
+
+def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
+    embedder = create_embedder(cfg.embed)
+    cache = EmbeddingCache(cfg.embed.cache_dir, embedder.name, embedder.model_id) if cfg.embed.cache_dir else None
+    X, _ = embed_texts(texts, embedder, cache, cfg.embed.batch_size)
+    if cache:
+        cache.close()
+    return X, f"{embedder.name}/{embedder.model_id}"
+
+
+def labels_for(task: str, cfg: RunConfig) -> tuple[list[str], bool]:
+    if task == "sentiment":
+        return list(S.SENTIMENT_LABELS), False
+    ls = load_label_set(cfg.resolve(getattr(cfg.classify, task).labels))
+    return ls.names, ls.multi_label
+
+
+def targets(df: pd.DataFrame, task: str, multi: bool):
+    col = TASK_COLUMN[task]
+    if col not in df.columns:
+        raise InputError(f"the labelled data has no '{col}' column for task {task}.", fix="add the column or pick another task.")
+    if multi:
+        return [[x for x in str(v).split("|") if x] for v in df[col]]
+    return df[col].astype(str).tolist()
+
+
+# -- metrics ----------------------------------------------------------------------------------------
+@dataclass
+class Metrics:
+    task: str
+    n: int
+    per_label: pd.DataFrame  # label, precision, recall, f1, support
+    macro_f1: float
+    accuracy: float | None = None
+    confusion: pd.DataFrame | None = None
+    polarity_confusion: float | None = None  # sentiment: share of negative<->positive mistakes
+
+    def as_dict(self) -> dict:
+        d = {"n": self.n, "macro_f1": round(self.macro_f1, 4),
+             "per_label": {r.label: {"precision": round(r.precision, 4), "recall": round(r.recall, 4), "f1": round(r.f1, 4),
+                                     "support": int(r.support)} for r in self.per_label.itertuples()}}
+        if self.accuracy is not None:
+            d["accuracy"] = round(self.accuracy, 4)
+        if self.polarity_confusion is not None:
+            d["polarity_confusion"] = round(self.polarity_confusion, 4)
+        return d
+
+
+def compute_metrics(task: str, classes: list[str], multi: bool, y_true, y_pred) -> Metrics:
+    rows = []
+    if multi:
+        for c in classes:
+            t = np.array([c in y for y in y_true])
+            p = np.array([c in y for y in y_pred])
+            tp = (t & p).sum()
+            prec = tp / p.sum() if p.sum() else 0.0
+            rec = tp / t.sum() if t.sum() else 0.0
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+            rows.append((c, prec, rec, f1, int(t.sum())))
+        per = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
+        exact = float(np.mean([set(a) == set(b) for a, b in zip(y_true, y_pred)])) if y_true else 0.0
+        return Metrics(task, len(y_true), per, float(per.f1.mean()), accuracy=exact)
+    yt, yp = np.array(y_true), np.array(y_pred)
+    for c in classes:
+        tp = ((yt == c) & (yp == c)).sum()
+        prec = tp / (yp == c).sum() if (yp == c).sum() else 0.0
+        rec = tp / (yt == c).sum() if (yt == c).sum() else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        rows.append((c, prec, rec, f1, int((yt == c).sum())))
+    per = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
+    conf = pd.crosstab(pd.Categorical(yt, classes), pd.Categorical(yp, classes), rownames=["true"], colnames=["pred"],
+                       dropna=False)
+    polar = None
+    if task == "sentiment":
+        polar = float((((yt == "negative") & (yp == "positive")) | ((yt == "positive") & (yp == "negative"))).mean())
+    return Metrics(task, len(yt), per, float(per.f1.mean()), accuracy=float((yt == yp).mean()), confusion=conf,
+                   polarity_confusion=polar)
+
+
+# -- commands ---------------------------------------------------------------------------------------
+@dataclass
+class TrainResult:
+    task: str
+    folder: Path | None
+    dev: Metrics
+    previous_dev_macro_f1: float | None
+    replaced: bool
+    n_train: int
+    n_dev: int
+
+
+def _current_model(out: Path):
+    from .models.trained import load_model
+
+    try:
+        return load_model(out)
+    except Exception:  # no model yet, or an unreadable one: nothing to protect
+        return None
+
+
+def next_version(out: Path) -> Path:
+    nums = [int(p.name[1:]) for p in out.glob("v*") if p.name[1:].isdigit()]
+    return out / f"v{max(nums, default=0) + 1}"
+
+
+def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, force: bool = False,
+               fraction: float = 1.0, seed: int = 0, C: float = 4.0) -> TrainResult:
+    from .models.trained import LinearTextClassifier
+
+    if task not in TASKS:
+        raise InputError(f"unknown task '{task}'.", fix=f"use one of {', '.join(TASKS)}.")
+    df = read_labelled(data)
+    classes, multi = labels_for(task, cfg)
+    y_all = targets(df, task, multi)
+    known = set(classes)
+    bad = sorted({v for ys in y_all for v in (ys if multi else [ys])} - known)
+    if bad:
+        raise InputError(f"labels {bad} in the data are not in the configured label set {classes}.",
+                         fix="fix the data, or point the config's labels file at a set that includes them.")
+    texts = prepared_texts(df["text"].tolist(), cfg)
+    X, embedder_id = embed_for(texts, cfg)
+    y = np.array(y_all, dtype=object)
+    tr = (df["split"] != "dev").to_numpy()
+    if fraction < 1.0:
+        rng = np.random.RandomState(seed)
+        keep = rng.rand(len(df)) < fraction
+        tr = tr & keep
+    dv = (df["split"] == "dev").to_numpy()
+    T = np.array(texts, dtype=object)
+    lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
+    model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
+                                 lexicon_path=lexicon, seed=seed)
+    dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
+    model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
+    eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
+    metrics = compute_metrics(task, classes, multi, eval_y, model.predict(eval_T, eval_X))
+    previous = None
+    current = _current_model(out)
+    if current is not None and current.classes_ == classes and current.metadata_.get("embedder") == embedder_id:
+        previous = compute_metrics(task, classes, multi, eval_y, current.predict(eval_T, eval_X)).macro_f1
+    replaced = previous is None or metrics.macro_f1 >= previous - 1e-9 or force
+    folder = None
+    if replaced:
+        folder = next_version(out)
+        model.save(folder, {
+            "task": task, "version": folder.name, "embedder": embedder_id, "lexicon": cfg.sentiment.lexicon,
+            "training_data": {"files": sorted(set(df["source"])), "sha256": data_hash(df, TASK_COLUMN[task]),
+                              "n_train": int(tr.sum()), "n_dev": int(dv.sum()), "fraction": fraction},
+            "metrics": {"dev": metrics.as_dict()},
+        })
+        _write_card(folder, task, classes, metrics, int(tr.sum()), int(dv.sum()), embedder_id)
+    return TrainResult(task, folder, metrics, previous, replaced, int(tr.sum()), int(dv.sum()))
+
+
+def _write_card(folder: Path, task: str, classes: list[str], m: Metrics, n_train: int, n_dev: int, embedder: str) -> None:
+    lines = [f"# vocnlp {task} model {folder.name}", "",
+             f"Linear classifier on {embedder} embeddings + fugashi n-gram TF-IDF"
+             + (" + dictionary cues" if task == "sentiment" else "") + ".",
+             f"Trained on {n_train} labelled comments, evaluated on a fixed dev set of {n_dev}.", "",
+             f"Labels: {', '.join(classes)}", "", f"Dev macro-F1: {m.macro_f1:.3f}"
+             + (f", accuracy {m.accuracy:.3f}" if m.accuracy is not None else ""), "",
+             "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| {r.label} | {r.precision:.3f} | {r.recall:.3f} | {r.f1:.3f} | {r.support} |" for r in m.per_label.itertuples()]
+    lines += ["", "Intended use: Japanese customer feedback (surveys, reviews, call notes). Retrain on your own labels",
+              "with `vocnlp train` when your domain or taxonomy differs; check `vocnlp evaluate` on your data first."]
+    (folder / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def evaluate_task(task: str, data: Path | list[Path], cfg: RunConfig, model_path: Path) -> Metrics:
+    from .models.trained import load_model
+
+    df = read_labelled(data)
+    classes, multi = labels_for(task, cfg)
+    model = load_model(model_path, expect_task=task)
+    texts = prepared_texts(df["text"].tolist(), cfg)
+    X, embedder_id = embed_for(texts, cfg)
+    if model.metadata_.get("embedder") != embedder_id:
+        from .errors import ModelLoadError
+
+        raise ModelLoadError(f"the model was trained on {model.metadata_.get('embedder')!r} embeddings, the config uses "
+                             f"{embedder_id!r}.", fix="evaluate with the config the model was trained with.")
+    return compute_metrics(task, model.classes_, model.multi_label_, targets(df, task, model.multi_label_),
+                           model.predict(texts, X))
