@@ -26,6 +26,9 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+label_app = typer.Typer(help="Export comments worth labelling from a run; import the labels into training data.",
+                        no_args_is_help=True)
+app.add_typer(label_app, name="label")
 
 err_console = Console(stderr=True)
 console = Console(soft_wrap=True)
@@ -203,6 +206,50 @@ def evaluate(
         _fail(err)
         return
     _print_metrics(m, f"{task} on {data}")
+
+
+@label_app.command("export")
+def label_export(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `vocnlp run`.")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many comments to export.")] = 200,
+    strategy: Annotated[str, typer.Option(help="uncertainty (least confident first) | random | disagreement "
+                                               "(model vs dictionary cues and NPS)")] = "uncertainty",
+    out: Annotated[Path, typer.Option(help="Output path without extension; writes .csv, .xlsx, _labelstudio.json "
+                                           "and _labelstudio_config.xml.")] = Path("labeling/to_label"),
+) -> None:
+    """Write the comments most worth labelling next, pre-filled with the model's predictions."""
+    from ..labeling import export_for_labelling
+
+    try:
+        paths = export_for_labelling(run_dir, out, n=n, strategy=strategy)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    for kind, p in paths.items():
+        console.print(f"{kind}: {p}")
+
+
+@label_app.command("import")
+def label_import(
+    file: Annotated[Path, typer.Argument(help="Corrected CSV/XLSX (the exported columns) or a Label Studio JSON export.")],
+    into: Annotated[Path, typer.Option(help="Training file to merge into (created if missing).")] = Path("data/train/analyst.csv"),
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config (label sets to validate against).")] = None,
+) -> None:
+    """Merge annotations into the training data by id (or identical text): updates, never duplicates."""
+    from ..config import load_config
+    from ..labeling import import_annotations
+    from ..training import labels_for
+
+    try:
+        cfg = load_config(config)
+        valid = {"cx_dimensions": set(labels_for("cx_dimension", cfg)[0]),
+                 "journey_stage": set(labels_for("journey_stage", cfg)[0]),
+                 "sentiment_label": {"negative", "neutral", "positive"}}
+        counts = import_annotations(file, into, valid)
+    except VocnlpError as err:
+        _fail(err)
+        return
+    console.print(f"{into}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @config_app.command("validate")
