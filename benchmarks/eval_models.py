@@ -1,0 +1,100 @@
+"""Evaluate the shipped models: dev and held-out metrics, learning curves, the dictionary baseline,
+and a near-duplicate check of the labelled data.
+
+    python benchmarks/eval_models.py [--out docs/model_eval.json]
+
+Learning curves train on 25 / 50 / 100 % of the training rows (seeded subsample) and score the
+fixed dev split and the separately written held-out set (data/eval/). Nothing is saved as a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from vocnlp.config import load_config
+from vocnlp.models.trained import LinearTextClassifier, load_model
+from vocnlp.training import (TASKS, compute_metrics, embed_for, labels_for, prepared_texts, read_labelled, targets)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def near_duplicates(texts: list[str], X: np.ndarray, threshold: float = 0.95) -> list[tuple[int, int, float]]:
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    S = Xn @ Xn.T
+    np.fill_diagonal(S, 0)
+    i, j = np.where(np.triu(S) >= threshold)
+    return [(int(a), int(b), float(S[a, b])) for a, b in zip(i, j)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "model_eval.json")
+    args = ap.parse_args()
+    cfg = load_config(ROOT / "configs" / "default.yaml")
+    train = read_labelled(ROOT / "data" / "train")
+    held = read_labelled(ROOT / "data" / "eval")
+    T = np.array(prepared_texts(train.text.tolist(), cfg), dtype=object)
+    H = prepared_texts(held.text.tolist(), cfg)
+    XT, _ = embed_for(list(T), cfg)
+    XH, _ = embed_for(H, cfg)
+    tr = (train.split != "dev").to_numpy()
+    dv = ~tr
+    report: dict = {"n_train": int(tr.sum()), "n_dev": int(dv.sum()), "n_heldout": len(held)}
+
+    dups = near_duplicates(list(T) + H, np.vstack([XT, XH]))
+    all_texts = list(T) + H
+    report["near_duplicates"] = {"threshold_cosine": 0.95, "pairs": len(dups),
+                                 "examples": [[all_texts[a], all_texts[b], round(s, 3)] for a, b, s in dups[:10]]}
+    lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
+    for task in TASKS:
+        classes, multi = labels_for(task, cfg)
+        y = np.array(targets(train, task, multi), dtype=object)
+        yh = targets(held, task, multi)
+        shipped = load_model(cfg.resolve(cfg.sentiment.model if task == "sentiment" else getattr(cfg.classify, task).model),
+                             lexicon_path=lexicon)
+        entry = {"shipped": {"version": shipped.metadata_["version"],
+                             "dev": compute_metrics(task, classes, multi, list(y[dv]), shipped.predict(list(T[dv]), XT[dv])).as_dict(),
+                             "heldout": compute_metrics(task, classes, multi, yh, shipped.predict(H, XH)).as_dict()},
+                 "learning_curve": []}
+        for frac in (0.25, 0.5, 1.0):
+            keep = tr & (np.random.RandomState(0).rand(len(train)) < frac) if frac < 1 else tr
+            m = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), lexicon_path=lexicon)
+            m.fit(list(T[keep]), XT[keep], list(y[keep]), dev=(list(T[dv]), XT[dv], list(y[dv])))
+            d = compute_metrics(task, classes, multi, list(y[dv]), m.predict(list(T[dv]), XT[dv]))
+            h = compute_metrics(task, classes, multi, yh, m.predict(H, XH))
+            entry["learning_curve"].append({"fraction": frac, "n_train": int(keep.sum()), "dev_macro_f1": round(d.macro_f1, 4),
+                                            "dev_accuracy": round(d.accuracy, 4), "heldout_macro_f1": round(h.macro_f1, 4),
+                                            "heldout_accuracy": round(h.accuracy, 4)})
+        if task == "sentiment":
+            from vocnlp.models.lexicon import combine, load_lexicon, score_segment
+            from vocnlp.config import SegmentConfig
+            from vocnlp.stages.segment import split
+            from vocnlp.stages.sentiment import label_for
+            from vocnlp.stages.tokenize import analyse
+
+            lex = load_lexicon(lexicon)
+
+            def dictionary(texts):
+                out = []
+                for t in texts:
+                    segs = split(t, analyse(t), SegmentConfig()) or [t]
+                    out.append(label_for(combine([score_segment(s, analyse(s), lex) for s in segs], segs).score,
+                                         cfg.sentiment.neutral_band))
+                return out
+
+            entry["dictionary_baseline"] = {
+                "dev": compute_metrics(task, classes, multi, list(y[dv]), dictionary(list(T[dv]))).as_dict(),
+                "heldout": compute_metrics(task, classes, multi, yh, dictionary(H)).as_dict()}
+        report[task] = entry
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in report.items() if k != "near_duplicates"} | {"near_duplicates": report["near_duplicates"]["pairs"]},
+                     ensure_ascii=False, indent=1)[:6000])
+
+
+if __name__ == "__main__":
+    main()
