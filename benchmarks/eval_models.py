@@ -17,7 +17,15 @@ import numpy as np
 
 from vocnlp.config import load_config
 from vocnlp.models.trained import LinearTextClassifier, load_model
-from vocnlp.training import (TASKS, compute_metrics, embed_for, labels_for, prepared_texts, read_labelled, targets)
+from vocnlp.training import (
+    TASKS,
+    compute_metrics,
+    embed_for,
+    labels_for,
+    prepared_texts,
+    read_labelled,
+    targets,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,15 +78,15 @@ def main() -> None:
                                             "dev_accuracy": round(d.accuracy, 4), "heldout_macro_f1": round(h.macro_f1, 4),
                                             "heldout_accuracy": round(h.accuracy, 4)})
         if task == "sentiment":
-            from vocnlp.models.lexicon import combine, load_lexicon, score_segment
             from vocnlp.config import SegmentConfig
+            from vocnlp.models.lexicon import combine, load_lexicon, score_segment
             from vocnlp.stages.segment import split
             from vocnlp.stages.sentiment import label_for
             from vocnlp.stages.tokenize import analyse
 
             lex = load_lexicon(lexicon)
 
-            def dictionary(texts):
+            def dictionary(texts, lex=lex):
                 out = []
                 for t in texts:
                     segs = split(t, analyse(t), SegmentConfig()) or [t]
