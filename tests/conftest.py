@@ -33,6 +33,12 @@ class FakeEmbedder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """Runs write .cache/ and .vocnlp/history relative to the current folder: keep them out of the repo."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def fake_embedder():
     return FakeEmbedder()

@@ -1,6 +1,7 @@
 """Trained models: safe loading, tamper detection, the hard sentiment cases, and training on a new taxonomy."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,7 +59,7 @@ def test_roundtrip_on_custom_taxonomy(tmp_path):
     assert metrics.macro_f1 > 0.9
 
 
-HARD_CASES = "tests/fixtures/sentiment_hard_cases.csv"
+HARD_CASES = Path(__file__).parent / "fixtures" / "sentiment_hard_cases.csv"
 
 
 @pytest.mark.slow

@@ -91,6 +91,11 @@ class TopicsConfig(Section):
     n_keywords: int = Field(8, ge=1)
     label_words: int = Field(3, ge=1, le=6)
     seed: int = 42
+    # weekly tracking against the history (cosines in the centred embedding space, see stages/tracking.py)
+    assign_percentile: float = Field(5.0, ge=0.0, le=50.0)  # join a known topic when as close as its p-th member
+    assign_floor: float = Field(0.15, ge=-1.0, le=1.0)  # ...and never below this; leftovers join above it
+    merge_threshold: float = Field(0.45, ge=-1.0, le=1.0)  # a new cluster this close to a known topic joins it
+    centroid_momentum: float = Field(0.8, ge=0.0, le=1.0)  # share of the old centroid kept each week
 
 
 class TaskConfig(Section):
@@ -122,6 +127,19 @@ class IssuesConfig(Section):
     negative_threshold: float = Field(-0.15, ge=-1.0, le=0.0)
 
 
+class HistoryConfig(Section):
+    enabled: bool = True  # store runs that have a period (--period or a YYYY-Www in the file name)
+    path: str = ".vocnlp/history"  # folder with history.duckdb and items/period=*.parquet
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)  # significance level for week-over-week changes
+    min_growth: float = Field(1.5, ge=1.0)  # emerging: share at least this many times last period's
+    emerging_negative_share: float = Field(0.4, ge=0.0, le=1.0)  # emerging: at least this share negative
+
+
+class DriversConfig(Section):
+    score_column: str | None = "auto"  # auto = the first of nps, NPS, csat, CSAT, stars, rating, score, 評価, 満足度
+    nps_scale: bool | Literal["auto"] = "auto"  # treat 0-10 integer scores as NPS (promoters 9-10, detractors 0-6)
+
+
 class ReportConfig(Section):
     title: str = "お客様の声 週次レポート"
     top_issues: int = Field(10, ge=1)
@@ -140,6 +158,8 @@ class RunConfig(Section):
     classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     issues: IssuesConfig = Field(default_factory=IssuesConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+    drivers: DriversConfig = Field(default_factory=DriversConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     # where relative resource paths are resolved; not part of the YAML
@@ -153,6 +173,10 @@ class RunConfig(Section):
     def resolve(self, ref: str) -> Path:
         """Turn a resource reference from the config into a file path."""
         return resolve_resource(ref, self.base_dir)
+
+    def resolve_path(self, ref: str) -> Path:
+        """A folder the run writes to (history): relative paths start from the current folder."""
+        return Path(ref)
 
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -235,6 +259,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
 def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Load ``path`` (or configs/default.yaml when present, else the built-in defaults).
 
@@ -250,6 +281,7 @@ def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None
         data = _read_yaml(path)
         base_dir = str(path.parent)
         source = str(path)
+    data = _deep_merge(RunConfig().as_dict(), data)  # a config file only needs the keys it changes
     for dotted, value in (overrides or {}).items():
         node = data
         *parents, leaf = dotted.split(".")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,9 +23,23 @@ from . import schema as S
 from .backends import create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
 from .config import RunConfig
+from .errors import InputError, RunWarning
+from .history import HistoryStore
 from .models.registry import build_sentiment_model, build_task_model
 from .report.render import render_report
-from .stages import classify, clean, ingest, insights, outputs, segment, sentiment, tokenize, topics
+from .stages import (
+    classify,
+    clean,
+    ingest,
+    insights,
+    outputs,
+    segment,
+    sentiment,
+    tokenize,
+    topics,
+    tracking,
+    trends,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -79,8 +94,30 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
     return items
 
 
-def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None) -> RunResult:
+PERIOD_RE = re.compile(r"(\d{4}-W\d{2})")
+
+
+def infer_period(input_path: Path, frame: pd.DataFrame) -> str | None:
+    """A period from the file name (midori_2026-W46.csv), else the ISO week most rows' ``date`` fall in."""
+    m = PERIOD_RE.search(input_path.name)
+    if m:
+        return m.group(1)
+    for col in ("date", "日付", "created_at", "回答日"):
+        if col in frame.columns:
+            dates = pd.to_datetime(frame[col], errors="coerce").dropna()
+            if len(dates):
+                iso = dates.dt.isocalendar()
+                week = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).mode()
+                return str(week.iloc[0])
+    return None
+
+
+def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None,
+                 period: str | None = None) -> RunResult:
     input_path, output_dir = Path(input_path), Path(output_dir)
+    if period is not None and not PERIOD_RE.fullmatch(period) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
+        raise InputError(f"period '{period}' is not a week (2026-W47) or a month/day (2026-11, 2026-11-20).",
+                         fix="pass --period like 2026-W47.")
     timer = _Timer()
     started = datetime.now(timezone.utc)
     warn: list = []
@@ -114,9 +151,19 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         X, embed_stats = embed(ok_texts)
     report("topics")
     with timer.stage("topics"):
+        period = period or infer_period(input_path, ing.frame)
+        store = HistoryStore(cfg.resolve_path(cfg.history.path)) if period and cfg.history.enabled else None
+        if store is None and cfg.history.enabled:
+            warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
+                                           "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
         nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
-        tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
+        if store is not None:
+            tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),
+                                       store.reference_mean() if store.periods() and store.periods()[0] < period else None,
+                                       nouns)
+        else:
+            tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
         warn += tr.warnings
         topic_ids = np.full(len(df), -1, dtype=int)
         topic_ids[ok_mask] = tr.assignments
@@ -143,6 +190,26 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         topic_tab = insights.topic_table(df, tr.table, closeness)
         issues = insights.rank_issues(df, topic_tab, closeness, cfg.issues)
         heat = insights.stage_by_dimension(df, cx_set.names, st_set.names)
+        score_col = trends.detect_score_column(list(ing.frame.columns), cfg.drivers)
+        driver_info = None
+        if score_col:
+            impact, driver_info = trends.drivers(df, score_col, cfg.drivers)
+            topic_tab = topic_tab.merge(impact, on=S.TOPIC_ID, how="left")
+            issues = issues.merge(impact, on=S.TOPIC_ID, how="left") if len(issues) else issues
+            if len(issues):
+                issues["impact_rank"] = issues["score_impact"].rank(ascending=False, method="min").astype("Int64")
+        changes = None
+        history_info: dict = {"period": period, "stored": False}
+        if store is not None:
+            changes, trend_tables, history_info = _history_step(store, period, df, ok_mask, X, tr, cfg, input_path,
+                                                                 ing.sha256, output_dir)
+            topic_tab = topic_tab.merge(changes.drop(columns=["size", "share", "negative_share"]), on=S.TOPIC_ID, how="left")
+            if len(issues):
+                issues = issues.merge(changes[[S.TOPIC_ID, "lineage", "share_change", "p_share", "emerging", "trend"]],
+                                      on=S.TOPIC_ID, how="left")
+                issues["emerging"] = issues["emerging"].fillna(False).astype(bool)
+                issues = pd.concat([issues[issues.emerging], issues[~issues.emerging]]).reset_index(drop=True)
+                issues["rank"] = range(1, len(issues) + 1)
         items = _items_frame(df, ing, cx_set.names)
 
     statuses = Counter(df[S.STATUS])
@@ -152,6 +219,8 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
               "segments": len(segments), "pii_masked": dict(pii)}
     if cache:
         cache.close()
+    if store is not None:
+        store.close()
     report("outputs")
     with timer.stage("outputs"):
         manifest = {
@@ -170,12 +239,16 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             "embedding": embed_stats,
             "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
                        "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0},
+            "history": history_info,
+            "drivers": driver_info,
             "warnings": [w.as_dict() for w in warn],
             "timings_s": {},
         }
         html = render_report(title=cfg.report.title, input_name=input_path.name, items=items, topics=topic_tab,
                              issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
-                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes)
+                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
+                             period=period, history=history_info, drivers=driver_info,
+                             trend_tables=trend_tables if store is not None else None)
         with outputs.AtomicRunDir(output_dir) as tmp:
             outputs.write_csv(items, tmp / "items.csv")
             items.to_parquet(tmp / "items.parquet", index=False)
@@ -188,3 +261,44 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             outputs.write_json(manifest, tmp / "manifest.json")
     manifest["timings_s"] = dict(timer.timings)
     return RunResult(output_dir, manifest, issues, topic_tab, items, dict(timer.timings))
+
+
+def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, tr,
+                  cfg: RunConfig, input_path: Path, sha: str, output_dir: Path):
+    """Compare with the previous period, then replace this period in the store (one transaction)."""
+    prev_period = store.previous_period(period)
+    prev_items = store.previous_items(period)
+    hist = store.topic_history(before=period)
+    prev_stats = hist[hist.period == prev_period] if prev_period else None
+    n_prev = int(len(prev_items)) if prev_items is not None else 0
+    cur = trends.period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
+    new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int)) if isinstance(tr, tracking.TrackResult) else set()
+    baselines = trends.baseline_counts(prev_items, tr.new_topics, getattr(tr, "reference_mean", None)) if n_prev else {}
+    n_now = int(ok_mask.sum())
+    changes = trends.compare_topics(cur, n_now, prev_stats, n_prev, baselines, new_ids, cfg.history, cfg.issues)
+    if len(changes):
+        changes["trend"] = changes.apply(trends.trend_note, axis=1)
+    else:
+        changes = changes.assign(trend=pd.Series(dtype=str))
+    dims = pd.concat([trends.period_stats(df, S.JOURNEY_STAGE).assign(kind="stage"),
+                      trends.period_stats(df, S.CX_DIMENSIONS, explode_pipe=True).assign(kind="dimension")])
+    ok = df[ok_mask]
+    keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
+            if c in ok.columns]
+    items = ok[keep].copy()
+    items["_embedding"] = [row.astype(np.float32) for row in X]
+    topic_stats = changes.assign(related_topic=pd.NA)[[S.TOPIC_ID, "size", "share", "negative_share", "lineage",
+                                                       "related_topic"]].merge(
+        cur[[S.TOPIC_ID, "mean_sentiment"]], on=S.TOPIC_ID, how="left") if len(changes) else pd.DataFrame(
+        columns=[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic", "mean_sentiment"])
+    store.replace_period(period, run={"input_name": input_path.name, "input_sha256": sha, "n_items": len(df),
+                                      "n_analysed": n_now, "config_hash": cfg.hash(), "output_dir": str(output_dir)},
+                         items=items, new_topics=tr.new_topics if isinstance(tr, tracking.TrackResult) else pd.DataFrame(),
+                         state=getattr(tr, "state", {}), reference_mean=getattr(tr, "reference_mean", None),
+                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]))
+    trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
+    info = {"period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
+            "periods": trend_tables["periods"], "new_topics": sorted(new_ids),
+            "emerging_topics": changes.loc[changes.emerging, S.TOPIC_ID].astype(int).tolist() if len(changes) else [],
+            "assigned_to_known_topics": tr.params.get("assigned_to_known_topics", 0) + tr.params.get("joined_known_after_clustering", 0)}
+    return changes, trend_tables, info

@@ -71,6 +71,12 @@ def run(
     text_column: Annotated[str | None, typer.Option(help="Column holding the comment text (overrides input.text_column).")] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding a comment id (overrides input.id_column); "
                                                           "without one, rows are numbered from 1.")] = None,
+    period: Annotated[Optional[str], typer.Option(help="The period this export covers, e.g. 2026-W47: the run is stored "
+                                                       "in the history (re-running a period replaces it) and compared "
+                                                       "with the previous period. Default: a YYYY-Www in the file name, "
+                                                       "else the ISO week of the 'date' column.")] = None,
+    history: Annotated[bool, typer.Option("--history/--no-history", help="Store the run in the history and compare "
+                                                                          "with earlier periods (history.path).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-v, -vv).")] = 0,
 ) -> None:
@@ -85,10 +91,12 @@ def run(
         overrides["input.text_column"] = text_column
     if id_column:
         overrides["input.id_column"] = id_column
+    if not history:
+        overrides["history.enabled"] = False
     try:
         cfg = load_config(config, overrides)
         if quiet or not sys.stderr.isatty() and os.environ.get("VOCNLP_PROGRESS") != "1":
-            result = run_pipeline(input, output, cfg)
+            result = run_pipeline(input, output, cfg, period=period)
         else:
             with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err_console, transient=True) as bar:
@@ -99,7 +107,7 @@ def run(
                         tasks[stage] = bar.add_task(STAGE_JA.get(stage, stage), total=total or None)
                     bar.update(tasks[stage], completed=done, total=total or None)
 
-                result = run_pipeline(input, output, cfg, progress=progress)
+                result = run_pipeline(input, output, cfg, progress=progress, period=period)
     except VocnlpError as err:
         _fail(err)
         return
@@ -115,15 +123,21 @@ def _print_summary(result) -> None:
                   f"skipped {c['skipped_total']} ({skipped}); {m['topics']['n_topics']} topics.")
     if m["input"]["text_column_guessed"]:
         console.print(f"text column: '{m['input']['text_column']}' (guessed; pass --text-column to choose)")
+    h = m.get("history") or {}
+    if h.get("stored"):
+        prev = f", compared with {h['previous_period']}" if h.get("previous_period") else " (first period in the history)"
+        console.print(f"period {h['period']}: stored in {h['path']}{prev}; "
+                      f"{len(h.get('new_topics', []))} new topics, {len(h.get('emerging_topics', []))} emerging.")
     for w in m["warnings"]:
         console.print(f"[yellow]warning {w['code']}[/]: {w['message']}", highlight=False)
     if len(result.issues):
         t = Table(title="Top issues", show_lines=False)
-        for col in ("rank", "topic", "items", "negative", "priority"):
-            t.add_column(col, justify="right" if col != "topic" else "left")
+        for col in ("rank", "topic", "items", "negative", "priority", "change"):
+            t.add_column(col, justify="right" if col not in ("topic", "change") else "left")
         for _, r in result.issues.head(5).iterrows():
+            change = "EMERGING" if bool(r.get("emerging", False) is True) else str(r.get("lineage", "") or "")
             t.add_row(str(r["rank"]), str(r["topic_label"]), str(r["n_items"]), f"{r['negative_share']:.0%}",
-                      f"{r['priority']:.1f}")
+                      f"{r['priority']:.1f}", "" if change == "nan" else change)
         console.print(t)
     total = sum(result.timings.values())
     console.print(f"report: {result.output_dir / 'report.html'}  ({total:.1f}s)")

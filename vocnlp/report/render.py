@@ -15,6 +15,11 @@ STATUS_JA = {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.ST
              S.STATUS_NON_ANSWER: "「特になし」等", S.STATUS_DUPLICATE: "重複"}
 
 
+def _clip(text, n: int = 160) -> str:
+    t = " ".join(str(text).split())
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
 def _num(v, default=0.0) -> float:
     try:
         f = float(v)
@@ -23,9 +28,55 @@ def _num(v, default=0.0) -> float:
     return default if np.isnan(f) else f
 
 
+LINEAGE_JA = {"new": "新規", "continued": "継続", "grown": "増加", "shrunk": "減少", "gone": "消滅", "merged": "統合",
+              "split": "分岐"}
+
+
+def sparkline(values: list[float], width: int = 120, height: int = 28, color: str = "#4c6ef5") -> str:
+    """A tiny inline SVG line (no scripts, no external files)."""
+    vals = [0.0 if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in values]
+    if not vals:
+        return ""
+    top = max(vals) or 1.0
+    step = width / max(1, len(vals) - 1)
+    pts = " ".join(f"{i * step:.1f},{height - 3 - (height - 6) * v / top:.1f}" for i, v in enumerate(vals))
+    last_x, last_y = (len(vals) - 1) * step, height - 3 - (height - 6) * vals[-1] / top
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
+            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{pts}"/>'
+            f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{color}"/></svg>')
+
+
+def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[int, str]) -> dict | None:
+    if not trend_tables or len(trend_tables.get("periods", [])) < 2:
+        return None
+    periods = trend_tables["periods"]
+    th = trend_tables["topics"]
+    rows = []
+    for tid in topic_ids:
+        t = th[th.topic_id == tid].set_index("period")
+        shares = [float(t.at[p, "share"]) if p in t.index else 0.0 for p in periods]
+        negs = [float(t.at[p, "negative_share"]) if p in t.index and not pd.isna(t.at[p, "negative_share"]) else 0.0
+                for p in periods]
+        rows.append({"topic_id": tid, "label": labels.get(tid, ""), "share_svg": sparkline(shares),
+                     "neg_svg": sparkline(negs, color="#d6455d"),
+                     "shares": " → ".join(f"{100 * v:.0f}%" for v in shares)})
+    dims = trend_tables["dims"]
+    stage_rows = []
+    for name in ["認知", "興味", "検討", "購入", "使用", "推奨"]:
+        d = dims[(dims.kind == "stage") & (dims.name == name)].set_index("period")
+        if not len(d):
+            continue
+        shares = [float(d.at[p, "share"]) if p in d.index else 0.0 for p in periods]
+        means = [float(d.at[p, "mean_sentiment"]) if p in d.index else 0.0 for p in periods]
+        stage_rows.append({"label": name, "share_svg": sparkline(shares), "shares": " → ".join(f"{100 * v:.0f}%" for v in shares),
+                           "means": " → ".join(f"{v:+.2f}" for v in means)})
+    return {"periods": periods, "topics": rows, "stages": stage_rows}
+
+
 def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: pd.DataFrame, issues: pd.DataFrame,
                   heat: pd.DataFrame, counts: dict, warnings: list[dict], top_issues: int, masked: bool,
-                  n_quotes: int) -> str:
+                  n_quotes: int, period: str | None = None, history: dict | None = None, drivers: dict | None = None,
+                  trend_tables: dict | None = None) -> str:
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("report.html.j2")
     ok = items[items[S.STATUS] == S.STATUS_OK]
@@ -43,8 +94,13 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
     for _, i in issues.head(top_issues).iterrows():
         quotes = [{"text": i.get(f"quote_{k}", ""), "id": i.get(f"quote_{k}_id", ""), "why": i.get(f"quote_{k}_why", "")}
                   for k in range(1, n_quotes + 1) if str(i.get(f"quote_{k}", "") or "")]
-        issue_rows.append({**{k: i[k] for k in ("rank", S.TOPIC_LABEL, "n_items", "negative_share", "mean_sentiment", "priority")},
-                           "keywords": i.get("keywords", ""), "quotes": quotes})
+        issue_rows.append({**{k: i[k] for k in ("rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "negative_share", "mean_sentiment",
+                                                "priority")},
+                           "keywords": i.get("keywords", ""), "quotes": quotes,
+                           "emerging": bool(i.get("emerging", False)) if not pd.isna(i.get("emerging", False)) else False,
+                           "lineage": LINEAGE_JA.get(str(i.get("lineage", "")), ""),
+                           "trend": i.get("trend", "") if isinstance(i.get("trend", ""), str) else "",
+                           "impact": None if pd.isna(i.get("score_impact", np.nan)) else float(i.get("score_impact"))})
     peak = max(1, int(heat.values.max())) if heat.size else 1
     heat_view = {"columns": list(heat.columns),
                  "rows": [{"stage": st, "cells": [{"n": int(v), "alpha": 0.08 + 0.8 * int(v) / peak if v else 0.0}
@@ -58,7 +114,30 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
                            "neu": float((m[S.SENTIMENT_LABEL] == "neutral").mean()),
                            "pos": float((m[S.SENTIMENT_LABEL] == "positive").mean()),
                            "mean": float(m[S.SENTIMENT_SCORE].mean())})
+    labels = {int(t[S.TOPIC_ID]): t[S.TOPIC_LABEL] for _, t in topics.iterrows()}
+    emerging = [r for r in issue_rows if r["emerging"]]
+    movers = []
+    if "lineage" in topics.columns:
+        for _, t in topics.iterrows():
+            if t.get("lineage") in ("grown", "shrunk", "new") and int(t[S.TOPIC_ID]) >= 0 and isinstance(t.get("trend"), str):
+                movers.append({"label": t[S.TOPIC_LABEL], "lineage": LINEAGE_JA.get(t["lineage"], ""), "trend": t["trend"],
+                               "change": _num(t.get("share_change"))})
+        movers.sort(key=lambda m: -abs(m["change"]))
+    ids_for_trends = [r[S.TOPIC_ID] for r in issue_rows[:8]]
+    drill = []
+    for t in topic_rows:
+        if t["topic_id"] < 0:
+            continue
+        members = ok[ok[S.TOPIC_ID] == t["topic_id"]].sort_values(S.SENTIMENT_SCORE)
+        examples = [{"id": r[S.ID], "text": _clip(r[S.TEXT]), "label": r[S.SENTIMENT_LABEL], "score": _num(r[S.SENTIMENT_SCORE])}
+                    for _, r in pd.concat([members.head(4), members.tail(2)]).drop_duplicates(S.ID).iterrows()]
+        row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
+        drill.append({**t, "lineage": LINEAGE_JA.get(str(row.get("lineage", "")), ""),
+                      "trend": row.get("trend", "") if isinstance(row.get("trend", ""), str) else "", "examples": examples,
+                      "stages": ok[ok[S.TOPIC_ID] == t["topic_id"]][S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
     return template.render(
+        period=period, history=history, drivers=drivers, emerging=emerging, movers=movers[:6], drill=drill,
+        trends=_trend_view(trend_tables, ids_for_trends, labels),
         title=title, input_name=input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=counts, sent=sent, topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0),
         issues=issue_rows, heat=heat_view, stages=stages, warnings=warnings, status_ja=STATUS_JA, masked=masked,

@@ -51,7 +51,7 @@ def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
             ws = xw.sheets[name[:31]]
             ws.freeze_panes(1, 0)
             for k, c in enumerate(df.columns):
-                width = min(60, max(8, int(df[c].astype(str).str.len().quantile(0.9)) if len(df) else 8, len(str(c)) + 2))
+                width = min(60, max(8, int(df[c].map(lambda v: len(str(v))).quantile(0.9)) if len(df) else 8, len(str(c)) + 2))
                 ws.set_column(k, k, width)
 
 

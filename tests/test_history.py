@@ -1,0 +1,121 @@
+"""Weekly operation: history store, stable topic ids, re-runs, emerging issues, drivers, the report."""
+
+import shutil
+import subprocess
+
+import duckdb
+import pandas as pd
+import pytest
+
+from vocnlp.config import load_config
+from vocnlp.pipeline import infer_period, run_pipeline
+from vocnlp.stages.trends import benjamini_hochberg, two_proportion_p
+
+from .conftest import SAMPLE_DIR
+
+WEEKS = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+
+
+def fake_cfg(tmp_path):
+    return load_config(None, {"embed.cache_dir": str(tmp_path / "cache"), "history.path": str(tmp_path / "hist"),
+                              "classify.cx_dimension.method": "prototype", "classify.journey_stage.method": "prototype",
+                              "sentiment.method": "lexicon"})
+
+
+def test_period_inference(tmp_path):
+    assert infer_period(SAMPLE_DIR / "midori_2026-W46.csv", pd.DataFrame()) == "2026-W46"
+    frame = pd.DataFrame({"date": ["2026-11-16", "2026-11-18", "2026-11-22"]})
+    assert infer_period(tmp_path / "export.csv", frame) == "2026-W47"
+    assert infer_period(tmp_path / "export.csv", pd.DataFrame({"text": ["x"]})) is None
+
+
+def test_statistics():
+    assert two_proportion_p(30, 300, 30, 300) == pytest.approx(1.0)
+    assert two_proportion_p(40, 300, 5, 300) < 1e-5
+    q = benjamini_hochberg([0.01, 0.04, 0.03, 0.5])
+    assert q == pytest.approx([0.04, 0.04 * 4 / 3, 0.04, 0.5]) or q[0] <= q[1]
+
+
+def test_rerun_replaces_period_and_keeps_ids(tmp_path, use_fake_embedder):
+    cfg = fake_cfg(tmp_path)
+    w44 = SAMPLE_DIR / "midori_2026-W44.csv"
+    w45 = SAMPLE_DIR / "midori_2026-W45.csv"
+    run_pipeline(w44, tmp_path / "a44", cfg)
+    first = run_pipeline(w45, tmp_path / "a45", cfg)
+    again = run_pipeline(w45, tmp_path / "b45", cfg)
+    ids_first = pd.read_csv(tmp_path / "a45" / "items.csv", dtype=str).topic_id
+    ids_again = pd.read_csv(tmp_path / "b45" / "items.csv", dtype=str).topic_id
+    assert ids_first.tolist() == ids_again.tolist()  # the same week twice: the same topic ids
+    db = duckdb.connect(str(tmp_path / "hist" / "history.duckdb"), read_only=True)
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2  # replaced, not duplicated
+    n_topics_45 = db.execute("SELECT count(*) FROM topic_period WHERE period = '2026-W45'").fetchone()[0]
+    assert n_topics_45 == len(set(ids_again.astype(int)) - {-1})
+    assert first.manifest["history"]["previous_period"] == "2026-W44"
+    assert (tmp_path / "hist" / "items" / "period=2026-W45.parquet").exists()
+    assert again.manifest["history"]["new_topics"] == first.manifest["history"]["new_topics"]
+
+
+def test_no_period_skips_history_with_warning(tmp_path, small_csv, use_fake_embedder):
+    undated = tmp_path / "undated.csv"
+    pd.read_csv(small_csv, dtype=str).drop(columns=["date"]).to_csv(undated, index=False)
+    res = run_pipeline(undated, tmp_path / "o", fake_cfg(tmp_path))
+    assert any(w["code"] == "W301" for w in res.manifest["warnings"])
+    assert not (tmp_path / "hist" / "history.duckdb").exists()
+
+
+def test_drivers_use_nps(tmp_path, use_fake_embedder):
+    res = run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "o", fake_cfg(tmp_path))
+    d = res.manifest["drivers"]
+    assert d["column"] == "nps" and d["kind"] == "NPS" and -100 <= d["overall"] <= 100
+    assert "score_impact" in res.topics.columns and "impact_rank" in res.issues.columns
+
+
+@pytest.mark.slow
+def test_four_sample_weeks_with_the_real_model(tmp_path):
+    """The numbers the weekly issue asks for, on the bundled sample with the default configuration."""
+    cfg = load_config(None, {"history.path": str(tmp_path / "hist"), "embed.cache_dir": str(tmp_path / "cache")})
+    results = {}
+    for w in WEEKS:
+        results[w] = run_pipeline(SAMPLE_DIR / f"midori_{w}.csv", tmp_path / w, cfg)
+    emerging = {w: r.manifest["history"]["emerging_topics"] for w, r in results.items()}
+    assert emerging["2026-W44"] == [] and emerging["2026-W45"] == []  # nothing flagged before the problem
+    assert emerging["2026-W46"], "the app problem that starts in week 3 is flagged"
+    w46 = results["2026-W46"].issues
+    top = w46[w46.emerging].iloc[0]
+    quotes = " ".join(str(top[f"quote_{k}"]) for k in (1, 2, 3))
+    assert any(word in quotes for word in ("アプリ", "バーコード", "ログイン", "ポイント", "アップデート"))
+    assert int(w46.iloc[0]["rank"]) == 1 and bool(w46.iloc[0]["emerging"])
+    # two weeks from the same distribution: most of week 2 stays under week 1's topic ids
+    w44_ids = set(pd.read_csv(tmp_path / "2026-W44" / "items.csv").topic_id) - {-1}
+    w45 = pd.read_csv(tmp_path / "2026-W45" / "items.csv")
+    w45_ok = w45[w45.status == "ok"]
+    assert w45_ok.topic_id.isin(w44_ids).mean() >= 0.8
+    html = (tmp_path / "2026-W46" / "report.html").read_text(encoding="utf-8")
+    assert "今週の変化" in html and "要注目" in html and "<svg" in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(tmp_path, use_fake_embedder):
+    """Open the report as a person would: a real browser, offline, with a hostile comment in it."""
+    p = tmp_path / "w.csv"
+    rows = pd.read_csv(SAMPLE_DIR / "midori_2026-W44.csv", dtype=str, keep_default_na=False).head(80)
+    rows.loc[0, "text"] = "<img src=x onerror=\"document.title='pwned'\">最悪の対応でした"
+    rows.to_csv(p, index=False)
+    out = tmp_path / "run"
+    run_pipeline(p, out, fake_cfg(tmp_path))
+    shot = tmp_path / "report.png"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chrome'}", "--window-size=1200,2000", f"--screenshot={shot}",
+           (out / "report.html").as_uri()]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20_000  # a real page was painted
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                          f"--user-data-dir={tmp_path / 'chrome2'}", "--dump-dom", (out / "report.html").as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "pwned" not in dom.split("<title>")[1].split("</title>")[0]  # the handler never ran
+    assert "&lt;img" in dom  # the comment is shown as text
+    assert "お客様の声" in dom

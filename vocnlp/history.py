@@ -1,0 +1,152 @@
+"""History of weekly runs: an embedded DuckDB database plus one Parquet file per period.
+
+No server: the store is a folder (``history.path``, default ``.vocnlp/history``) holding
+``history.duckdb`` and ``items/period=<P>.parquet``. Re-running a period replaces it in one
+transaction (its items, its topic statistics and the topics born in it), so nothing is duplicated.
+
+Tables
+  runs         period, run_at, input_name, input_sha256, n_items, n_analysed, config_hash
+  topics       the topic registry: topic_id, topic_label, keywords, first_period, merged_into
+  centroids    period, topic_id, centroid (FLOAT[]), threshold: each topic's state after each period,
+               so re-running a period starts from exactly the state before it (same input -> same ids)
+  meta         key, value (the reference mean that centres the embedding space)
+  topic_period period, topic_id, size, share, mean_sentiment, negative_share, lineage, related_topic
+  dim_period   period, kind (stage|dimension), name, size, share, mean_sentiment, negative_share
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS runs (period VARCHAR PRIMARY KEY, run_at VARCHAR, input_name VARCHAR,
+       input_sha256 VARCHAR, n_items INTEGER, n_analysed INTEGER, config_hash VARCHAR, output_dir VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS topics (topic_id INTEGER PRIMARY KEY, topic_label VARCHAR, keywords VARCHAR,
+       first_period VARCHAR, merged_into INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS centroids (period VARCHAR, topic_id INTEGER, centroid FLOAT[], threshold DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS topic_period (period VARCHAR, topic_id INTEGER, size INTEGER, share DOUBLE,
+       mean_sentiment DOUBLE, negative_share DOUBLE, lineage VARCHAR, related_topic INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS dim_period (period VARCHAR, kind VARCHAR, name VARCHAR, size INTEGER, share DOUBLE,
+       mean_sentiment DOUBLE, negative_share DOUBLE)""",
+]
+
+
+class HistoryStore:
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "items").mkdir(exist_ok=True)
+        try:
+            import duckdb
+        except ImportError as err:  # pragma: no cover - a package dependency
+            raise ConfigError("duckdb is not installed.", fix="pip install duckdb") from err
+        self.db = duckdb.connect(str(self.folder / "history.duckdb"))
+        for stmt in SCHEMA:
+            self.db.execute(stmt)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading -------------------------------------------------------------------------------
+    def periods(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT period FROM runs ORDER BY period").fetchall()]
+
+    def registry(self, before: str) -> pd.DataFrame:
+        """Topics born before ``before``, each with its centroid and threshold as of the last period before it."""
+        return self.db.execute("""
+            SELECT t.topic_id, t.topic_label, t.keywords, t.first_period, t.merged_into, c.centroid, c.threshold
+            FROM topics t JOIN (
+                SELECT topic_id, arg_max(centroid, period) AS centroid, arg_max(threshold, period) AS threshold
+                FROM centroids WHERE period < ? GROUP BY topic_id) c USING (topic_id)
+            WHERE t.first_period < ? ORDER BY t.topic_id""", [before, before]).df()
+
+    def reference_mean(self) -> np.ndarray | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'reference_mean'").fetchone()
+        return np.asarray(json.loads(row[0]), dtype=np.float32) if row else None
+
+    def previous_items(self, period: str) -> pd.DataFrame | None:
+        prev = self.previous_period(period)
+        if prev is None:
+            return None
+        p = self.folder / "items" / f"period={prev}.parquet"
+        return pd.read_parquet(p) if p.exists() else None
+
+    def topic_history(self, before: str | None = None) -> pd.DataFrame:
+        q = "SELECT * FROM topic_period"
+        args: list = []
+        if before:
+            q += " WHERE period < ?"
+            args.append(before)
+        return self.db.execute(q + " ORDER BY period, topic_id", args).df()
+
+    def dim_history(self, before: str | None = None) -> pd.DataFrame:
+        q = "SELECT * FROM dim_period"
+        args: list = []
+        if before:
+            q += " WHERE period < ?"
+            args.append(before)
+        return self.db.execute(q + " ORDER BY period", args).df()
+
+    def previous_period(self, period: str) -> str | None:
+        row = self.db.execute("SELECT max(period) FROM runs WHERE period < ?", [period]).fetchone()
+        return row[0] if row else None
+
+    def next_topic_id(self, before: str) -> int:
+        row = self.db.execute("SELECT max(topic_id) FROM topics WHERE first_period < ?", [before]).fetchone()
+        return int(row[0]) + 1 if row and row[0] is not None else 0
+
+    # -- writing -------------------------------------------------------------------------------
+    def replace_period(self, period: str, *, run: dict, items: pd.DataFrame, new_topics: pd.DataFrame,
+                       state: dict[int, tuple[np.ndarray, float]], reference_mean: np.ndarray | None,
+                       topic_stats: pd.DataFrame, dim_stats: pd.DataFrame) -> None:
+        """Write one period atomically: the Parquet file first (renamed into place), then one DB transaction."""
+        pq = self.folder / "items" / f"period={period}.parquet"
+        tmp = pq.with_suffix(".tmp")
+        items.to_parquet(tmp, index=False)
+        db = self.db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            db.execute("DELETE FROM runs WHERE period = ?", [period])
+            db.execute("DELETE FROM topic_period WHERE period = ?", [period])
+            db.execute("DELETE FROM dim_period WHERE period = ?", [period])
+            db.execute("DELETE FROM topics WHERE first_period = ?", [period])
+            db.execute("DELETE FROM centroids WHERE period = ?", [period])
+            if reference_mean is not None and not self.db.execute(
+                    "SELECT count(*) FROM runs WHERE period < ?", [period]).fetchone()[0]:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('reference_mean', ?)",
+                           [json.dumps([float(x) for x in reference_mean])])
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+                period, run.get("run_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"), run["input_name"],
+                run["input_sha256"], run["n_items"], run["n_analysed"], run["config_hash"], run.get("output_dir", "")])
+            for r in new_topics.itertuples():
+                db.execute("INSERT INTO topics VALUES (?, ?, ?, ?, NULL)", [int(r.topic_id), r.topic_label, r.keywords, period])
+            for tid, (c, thr) in state.items():
+                db.execute("INSERT INTO centroids VALUES (?, ?, ?, ?)", [period, int(tid), [float(x) for x in c], float(thr)])
+            if len(topic_stats):
+                db.register("_ts", topic_stats)
+                db.execute("INSERT INTO topic_period SELECT ?, topic_id, size, share, mean_sentiment, negative_share, "
+                           "lineage, related_topic FROM _ts", [period])
+                db.unregister("_ts")
+            if len(dim_stats):
+                db.register("_ds", dim_stats)
+                db.execute("INSERT INTO dim_period SELECT ?, kind, name, size, share, mean_sentiment, negative_share "
+                           "FROM _ds", [period])
+                db.unregister("_ds")
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            tmp.unlink(missing_ok=True)
+            raise
+        tmp.replace(pq)
+
+    def describe(self) -> dict:
+        return {"path": str(self.folder), "periods": self.periods(),
+                "topics": int(self.db.execute("SELECT count(*) FROM topics").fetchone()[0])}

@@ -1,0 +1,198 @@
+"""Stable topic identities across weekly runs.
+
+Re-clustering every week from scratch renumbers topics, so a team cannot follow an issue. Instead,
+each new comment is first compared with the known topics' centroids (multilingual-e5 space): a
+comment that is as close to a topic as that topic's own typical members were (its ``threshold``,
+the 10th percentile of member similarity when the topic was born, never below
+``topics.assign_floor``) keeps that topic's id. Only the comments that fit no known topic are
+clustered (the same BERTopic step as a first run) into new topics with new ids. Centroids then
+move a little towards this week's members (``topics.centroid_momentum``), so topics follow slow
+drift but keep their identity.
+
+Requires: the analysed rows' embeddings and tokens. Returns ids per analysed row, this week's topic
+table (labels are kept from the topic's birth; keywords are this week's c-TF-IDF words) and the
+registry changes for the history store.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import TopicsConfig
+from ..errors import RunWarning
+from .topics import TopicResult, _join, _l2, _readable, fit_topics
+
+
+@dataclass
+class TrackResult(TopicResult):
+    new_topics: pd.DataFrame = field(default_factory=pd.DataFrame)  # topic_id, topic_label, keywords, centroid, threshold
+    updated_centroids: dict[int, np.ndarray] = field(default_factory=dict)
+    state: dict[int, tuple[np.ndarray, float]] = field(default_factory=dict)  # every topic after this period
+    assigned_to_known: int = 0
+    reference_mean: np.ndarray | None = None
+
+
+def member_threshold(normed: np.ndarray, centroid: np.ndarray, floor: float, q: float) -> float:
+    sims = normed @ centroid
+    return float(max(floor, np.percentile(sims, q))) if len(sims) else floor
+
+
+def _merge_similar(clusters: list, normed: np.ndarray, threshold: float) -> list:
+    """Union clusters whose centroids are at least ``threshold`` similar; the largest part names the result."""
+    parent = list(range(len(clusters)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(clusters)):
+        for j in range(i + 1, len(clusters)):
+            if float(clusters[i][1] @ clusters[j][1]) >= threshold:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(clusters)):
+        groups.setdefault(find(i), []).append(i)
+    merged = []
+    for members_idx in groups.values():
+        parts = sorted((clusters[i] for i in members_idx), key=lambda c: -len(c[0]))
+        members = np.concatenate([c[0] for c in parts])
+        centroid = _l2(normed[members].mean(axis=0, keepdims=True))[0]
+        merged.append((members, centroid, parts[0][2], parts[0][3]))
+    merged.sort(key=lambda c: -len(c[0]))
+    return merged
+
+
+def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[int, list[str]]:
+    """This week's c-TF-IDF words per topic (BERTopic's ClassTfidfTransformer on the content words)."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    ids = sorted(t for t in set(topics.tolist()) if t >= 0)
+    if not ids:
+        return {}
+    docs = [" ".join(_join(tokens[i]) for i in np.where(topics == t)[0]) for t in ids]
+    try:
+        cv = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+        counts = cv.fit_transform(docs)
+    except ValueError:
+        return {t: [] for t in ids}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctfidf = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(counts).toarray()
+    words = np.array(cv.get_feature_names_out())
+    out = {}
+    for row, t in zip(ctfidf, ids):
+        order = np.argsort(-row)
+        out[t] = [w for w in words[order][: n * 2] if _readable(w) and row[list(words).index(w)] > 0][:n] if len(words) else []
+    return out
+
+
+def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
+                 next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset()) -> TrackResult:
+    """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
+    ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject)."""
+    n = len(embeddings)
+    mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
+    normed = _l2(embeddings - mu) if n else embeddings
+    warn: list[RunWarning] = []
+    active = registry[registry.merged_into.isna()] if len(registry) else registry
+    assign = np.full(n, -1, dtype=int)
+    labels: dict[int, str] = {}
+    cents: dict[int, np.ndarray] = {}
+    thresholds: dict[int, float] = {}
+    for r in (active.itertuples() if len(active) else []):
+        cents[int(r.topic_id)] = np.asarray(r.centroid, dtype=np.float32)
+        thresholds[int(r.topic_id)] = max(float(r.threshold), cfg.assign_floor)
+        labels[int(r.topic_id)] = r.topic_label
+    if cents and n:
+        ids = np.array(sorted(cents))
+        C = _l2(np.vstack([cents[i] for i in ids]))
+        thr = np.array([thresholds[i] for i in ids])
+        sims = normed @ C.T
+        best = sims.argmax(axis=1)
+        fits = sims[np.arange(n), best] >= thr[best]
+        assign[fits] = ids[best[fits]]
+    known = int((assign >= 0).sum())
+
+    # cluster what fits no known topic; a cluster close to a known topic joins it, the rest are new topics
+    rest = np.where(assign < 0)[0]
+    new_rows = []
+    joined = 0
+    if len(rest) >= cfg.min_docs_for_clustering or (not cents and len(rest)):
+        local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns)
+        warn += local.warnings
+        min_size = 1 if not cents else max(3, int(local.params.get("min_topic_size", 3)))
+        sizes = pd.Series(local.assignments[local.assignments >= 0]).value_counts()
+        clusters = []  # (members, centroid, label, keywords)
+        for _, t in local.table.iterrows():
+            lt = int(t[S.TOPIC_ID])
+            if lt < 0 or sizes.get(lt, 0) < min_size:
+                continue
+            members = rest[local.assignments == lt]
+            centroid = _l2(normed[members].mean(axis=0, keepdims=True))[0]
+            if cents:
+                ids = np.array(sorted(cents))
+                s_known = _l2(np.vstack([cents[i] for i in ids])) @ centroid
+                if s_known.max() >= cfg.merge_threshold:
+                    assign[members] = ids[s_known.argmax()]
+                    joined += len(members)
+                    continue
+            clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
+        # new clusters about one subject (a new problem often comes out as 2-3 small clusters) become one topic
+        clusters = _merge_similar(clusters, normed, cfg.merge_threshold) if cents else clusters
+        for members, centroid, label, keywords in clusters:
+            gid = next_id + len(new_rows)
+            new_rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: label, "keywords": keywords, "centroid": centroid,
+                             "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)})
+            assign[members] = gid
+            labels[gid] = label
+    new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold"])
+    all_cents = {**cents, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}}
+
+    # what is still left joins the nearest topic when it is at least assign_floor close (outlier reduction)
+    if all_cents and (assign < 0).any():
+        ids = np.array(sorted(all_cents))
+        C = _l2(np.vstack([all_cents[i] for i in ids]))
+        left = np.where(assign < 0)[0]
+        sims = normed[left] @ C.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(left)), best] >= cfg.assign_floor
+        assign[left[ok]] = ids[best[ok]]
+
+    # known centroids follow this week's members a little
+    updated = {}
+    for tid, old in cents.items():
+        members = assign == tid
+        if members.any():
+            mean = _l2(normed[members].mean(axis=0, keepdims=True))[0]
+            updated[tid] = _l2((cfg.centroid_momentum * old + (1 - cfg.centroid_momentum) * mean)[None, :])[0]
+
+    state = {tid: (updated.get(tid, c), thresholds[tid]) for tid, c in cents.items()}
+    state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
+    kw = week_keywords(tokens, assign, cfg.n_keywords)
+    sizes = pd.Series(assign).value_counts()
+    rows = [{S.TOPIC_ID: int(t), S.TOPIC_LABEL: labels.get(t, "未分類") if t >= 0 else "未分類",
+             "keywords": "、".join(kw.get(t, [])), "size": int(sizes.get(t, 0))} for t in sorted(set(assign.tolist()))]
+    table = pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
+    raw = _l2(embeddings) if n else embeddings
+    centroids = {}
+    for t in set(assign.tolist()) - {-1}:
+        c = raw[assign == t].mean(axis=0)
+        centroids[int(t)] = c / (np.linalg.norm(c) or 1.0)
+    if n and (assign == -1).mean() > 0.2:
+        warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
+                                       "lower topics.assign_floor to assign more of them."))
+    params = {"mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
+              "joined_known_after_clustering": joined, "new_topics": len(new_rows)}
+    return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, updated_centroids=updated, state=state,
+                       assigned_to_known=known + joined, reference_mean=mu)
+
+
+__all__ = ["TrackResult", "track_topics"]
