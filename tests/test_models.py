@@ -80,3 +80,39 @@ def test_hard_sentiment_cases_with_default_model():
     polar = [t for t, p, e in zip(cases.text, pred, cases.expected) if {p, e} == {"positive", "negative"}]
     assert acc >= 0.8, list(zip(cases.text, cases.expected, pred))
     assert len(polar) <= 2, polar
+
+
+def test_weak_labels_from_scores():
+    from vocnlp.training import weak_labels
+
+    labels, rule = weak_labels(pd.Series(["0", "6", "7", "8", "9", "10", ""]))
+    assert labels.tolist() == ["negative", "negative", "neutral", "neutral", "positive", "positive", None]
+    assert "NPS" in rule
+    labels, rule = weak_labels(pd.Series([1, 2, 3, 4, 5]))
+    assert labels.tolist() == ["negative", "negative", "neutral", "positive", "positive"] and "stars" in rule
+
+
+def test_sentiment_abstains_to_neutral_when_unsure():
+    m = LinearTextClassifier(["negative", "neutral", "positive"], multi_label=False)
+    m.classes_, m.multi_label_, m.abstain_ = ["negative", "neutral", "positive"], False, 0.6
+    P = np.array([[0.55, 0.1, 0.35], [0.8, 0.1, 0.1], [0.2, 0.2, 0.6]])
+    assert m.predict_from_proba(P) == ["neutral", "negative", "positive"]
+
+
+@pytest.mark.slow
+def test_train_from_scores_cli(tmp_path):
+    """`vocnlp train sentiment --from-score nps` on a sample week: weak labels, a saved, loadable model."""
+    from typer.testing import CliRunner
+
+    from vocnlp.cli.main import app
+
+    from .conftest import SAMPLE_DIR
+
+    out = tmp_path / "m"
+    res = CliRunner().invoke(app, ["train", "sentiment", str(SAMPLE_DIR / "midori_2026-W44.csv"), "--from-score", "nps",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    m = load_model(out)
+    assert m.metadata_["training_data"]["weak_labels_from_score"]["column"] == "nps"
+    res = CliRunner().invoke(app, ["train", "cx_dimension", str(SAMPLE_DIR / "midori_2026-W44.csv"), "--from-score", "nps"])
+    assert res.exit_code == 2 and "sentiment only" in res.output

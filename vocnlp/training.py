@@ -47,6 +47,48 @@ def read_labelled(paths: list[Path] | Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def weak_labels(scores: pd.Series) -> tuple[pd.Series, str]:
+    """Scores as weak sentiment labels: NPS 0-6 / 7-8 / 9-10, or stars 1-2 / 3 / 4-5."""
+    s = pd.to_numeric(scores, errors="coerce")
+    v = s.dropna()
+    if v.empty:
+        raise InputError("the score column has no numbers.", fix="pass --from-score with a column of NPS (0-10) or stars (1-5).")
+    if v.between(0, 10).all() and v.max() > 5:
+        lab = pd.cut(s, [-0.5, 6.5, 8.5, 10.5], labels=["negative", "neutral", "positive"])
+        return lab.astype(object).where(s.notna(), None), "NPS 0-6 negative, 7-8 neutral, 9-10 positive"
+    if v.between(1, 5).all():
+        lab = pd.cut(s, [0.5, 2.5, 3.5, 5.5], labels=["negative", "neutral", "positive"])
+        return lab.astype(object).where(s.notna(), None), "stars 1-2 negative, 3 neutral, 4-5 positive"
+    raise InputError(f"scores range from {v.min()} to {v.max()}: neither NPS (0-10) nor stars (1-5).",
+                     fix="rescale the column or label the data by hand (annotation format).")
+
+
+def read_scored(paths: Path | list[Path], column: str, cfg: RunConfig) -> tuple[pd.DataFrame, str]:
+    """Exports with a text column and a score column -> the annotation format with weak sentiment labels.
+
+    A fixed 20% of rows (by a hash of the text) is the dev split."""
+    from .stages.ingest import read_input
+
+    if isinstance(paths, (str, Path)):
+        p = Path(paths)
+        paths = sorted(x for x in p.iterdir() if x.suffix.lower() in (".csv", ".tsv", ".xlsx", ".jsonl", ".parquet")) \
+            if p.is_dir() else [p]
+    frames, rule = [], ""
+    for p in paths:
+        ing = read_input(p, cfg.input)
+        if column not in ing.frame.columns:
+            raise InputError(f"'{p}' has no score column '{column}'; columns: {', '.join(map(repr, ing.frame.columns[:20]))}.",
+                             fix="pass --from-score with one of them.")
+        labels, rule = weak_labels(ing.frame[column])
+        d = pd.DataFrame({"id": ing.frame[ing.id_column] if ing.id_column else ing.frame.index.astype(str),
+                          "text": ing.frame[ing.text_column], "sentiment_label": labels, "source": Path(p).name})
+        frames.append(d)
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["sentiment_label"].notna() & (df["text"].str.strip().str.len() > 1)].reset_index(drop=True)
+    df["split"] = ["dev" if int(hashlib.sha1(t.encode()).hexdigest(), 16) % 5 == 0 else "train" for t in df["text"]]
+    return df, rule
+
+
 def data_hash(df: pd.DataFrame, column: str) -> str:
     h = hashlib.sha256()
     for t, y, s in zip(df["text"], df[column], df["split"]):
@@ -168,13 +210,46 @@ def next_version(out: Path) -> Path:
     return out / f"v{max(nums, default=0) + 1}"
 
 
+GRID = ((4.0, 1.0), (4.0, 2.0), (8.0, 1.0), (8.0, 2.0))  # (C, embedding weight)
+
+
+def headline(m: Metrics, task: str) -> float:
+    """The number a task is judged by: accuracy for the journey stage, macro-F1 otherwise."""
+    return m.accuracy if task == "journey_stage" and m.accuracy is not None else m.macro_f1
+
+
+def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.ndarray, X: np.ndarray, y: np.ndarray,
+                           lexicon: str, seed: int = 0, folds: int = 5) -> tuple[tuple[float, float], dict]:
+    """5-fold cross-validation on the training rows only (the dev and held-out sets stay unseen)."""
+    from .models.trained import LinearTextClassifier
+
+    fold = np.random.RandomState(seed).randint(0, folds, len(T))
+    scores = {}
+    for C, ew in GRID:
+        vals = []
+        for f in range(folds):
+            tr, te = fold != f, fold == f
+            m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed)
+            m.fit(list(T[tr]), X[tr], list(y[tr]))
+            vals.append(headline(compute_metrics(task, classes, multi, list(y[te]), m.predict(list(T[te]), X[te])), task))
+        scores[f"C={C},embedding_weight={ew}"] = round(float(np.mean(vals)), 4)
+    best = max(GRID, key=lambda g: scores[f"C={g[0]},embedding_weight={g[1]}"])
+    return best, scores
+
+
 def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, force: bool = False,
-               fraction: float = 1.0, seed: int = 0, C: float = 4.0) -> TrainResult:
+               fraction: float = 1.0, seed: int = 0, search: bool = True, from_score: str | None = None) -> TrainResult:
     from .models.trained import LinearTextClassifier
 
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'.", fix=f"use one of {', '.join(TASKS)}.")
-    df = read_labelled(data)
+    weak_rule = None
+    if from_score:
+        if task != "sentiment":
+            raise InputError("--from-score trains the sentiment model only.", fix="drop --from-score or use task sentiment.")
+        df, weak_rule = read_scored(data, from_score, cfg)
+    else:
+        df = read_labelled(data)
     classes, multi = labels_for(task, cfg)
     y_all = targets(df, task, multi)
     known = set(classes)
@@ -193,8 +268,10 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     dv = (df["split"] == "dev").to_numpy()
     T = np.array(texts, dtype=object)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
+    (C, ew), cv_scores = (choose_hyperparameters(task, classes, multi, T[tr], X[tr], y[tr], lexicon, seed)
+                          if search else ((4.0, 1.0), {}))
     model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
-                                 lexicon_path=lexicon, seed=seed)
+                                 embedding_weight=ew, lexicon_path=lexicon, seed=seed)
     dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
     model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
@@ -210,8 +287,11 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
         model.save(folder, {
             "task": task, "version": folder.name, "embedder": embedder_id, "lexicon": cfg.sentiment.lexicon,
             "training_data": {"files": sorted(set(df["source"])), "sha256": data_hash(df, TASK_COLUMN[task]),
-                              "n_train": int(tr.sum()), "n_dev": int(dv.sum()), "fraction": fraction},
+                              "n_train": int(tr.sum()), "n_dev": int(dv.sum()), "fraction": fraction,
+                              "weak_labels_from_score": {"column": from_score, "rule": weak_rule} if from_score else None},
             "metrics": {"dev": metrics.as_dict()},
+            "hyperparameter_search": {"method": "5-fold CV on the training rows", "scores": cv_scores,
+                                      "chosen": {"C": C, "embedding_weight": ew}},
         })
         _write_card(folder, task, classes, metrics, int(tr.sum()), int(dv.sum()), embedder_id)
     return TrainResult(task, folder, metrics, previous, replaced, int(tr.sum()), int(dv.sum()))

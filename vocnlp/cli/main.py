@@ -36,10 +36,29 @@ console = Console(soft_wrap=True)
 STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions"}
 
 
-def _fail(err: Exception) -> None:
-    """One line on stderr, exit 2 - never a traceback for a problem the user can fix."""
-    err_console.print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+def _fail(err: BaseException, code: int = 2) -> None:
+    """One line on stderr, then exit 2 for a problem the user can fix (bad input or invocation, too little
+    memory or disk), 1 for a bug - never a traceback (-vv prints one for a bug)."""
+    if isinstance(err, VocnlpError):
+        text = str(err)
+    elif isinstance(err, MemoryError):
+        detail = f" ({err})" if str(err) else ""
+        text = (f"[E900] not enough memory for this input{detail}. Fix: split the input into smaller files "
+                "(e.g. one week each), or run on a machine with more memory.")
+    elif isinstance(err, OSError):
+        where = f" '{err.filename}'" if err.filename else ""
+        text = (f"[E901] cannot read or write{where}: {err.strerror or err}. Fix: check the path, its permissions "
+                "and the free disk space, then run again.")
+    else:
+        code = 1
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            import traceback
+
+            err_console.print("".join(traceback.format_exception(err)), markup=False, highlight=False)
+        text = (f"[E999] internal error ({type(err).__name__}: {err}). Fix: this is a bug, not your input; "
+                "run again with -vv for the traceback and report it.")
+    err_console.print(f"error: {' '.join(text.split())}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=code)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -108,8 +127,11 @@ def run(
                     bar.update(tasks[stage], completed=done, total=total or None)
 
                 result = run_pipeline(input, output, cfg, progress=progress, period=period)
-    except VocnlpError as err:
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     if not quiet:
         _print_summary(result)
@@ -174,16 +196,26 @@ def train(
                                                         "than the current model's.")] = False,
     fraction: Annotated[float, typer.Option(help="Train on this share of the training rows (learning curves).", min=0.05,
                                             max=1.0)] = 1.0,
+    from_score: Annotated[Optional[str], typer.Option("--from-score", help="sentiment only: learn from a score column "
+                                                      "of your own exports as weak labels (NPS 0-6/7-8/9-10 or stars "
+                                                      "1-2/3/4-5) instead of hand labels.")] = None,
 ) -> None:
-    """Train a classifier, print dev metrics, and save it unless it is worse than the current one."""
+    """Train a classifier, print dev metrics, and save it unless it is worse than the current one.
+
+    Hyperparameters are chosen by 5-fold cross-validation on the training rows; thresholds, the
+    confidence temperature and the sentiment abstention are tuned on the dev rows."""
     from ..config import load_config
     from ..training import train_task
 
     try:
         cfg = load_config(config)
-        res = train_task(task, data, cfg, out or Path("models") / task, force=force, fraction=fraction)
-    except VocnlpError as err:
+        res = train_task(task, data, cfg, out or Path("models") / task, force=force, fraction=fraction,
+                         from_score=from_score)
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     _print_metrics(res.dev, f"{task}: dev metrics (train {res.n_train}, dev {res.n_dev})")
     if res.previous_dev_macro_f1 is not None:
@@ -216,8 +248,11 @@ def evaluate(
                 raise VocnlpError(f"no model configured for task '{task}'.", fix="pass --model FOLDER.")
             model = cfg.resolve(ref)
         m = evaluate_task(task, data, cfg, model)
-    except VocnlpError as err:
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     _print_metrics(m, f"{task} on {data}")
 
@@ -236,8 +271,11 @@ def label_export(
 
     try:
         paths = export_for_labelling(run_dir, out, n=n, strategy=strategy)
-    except VocnlpError as err:
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     for kind, p in paths.items():
         console.print(f"{kind}: {p}")
@@ -260,8 +298,11 @@ def label_import(
                  "journey_stage": set(labels_for("journey_stage", cfg)[0]),
                  "sentiment_label": {"negative", "neutral", "positive"}}
         counts = import_annotations(file, into, valid)
-    except VocnlpError as err:
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     console.print(f"{into}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -273,8 +314,11 @@ def config_validate(path: Annotated[Path, typer.Argument(help="YAML config file 
 
     try:
         problems = validation_problems(path)
-    except VocnlpError as err:
+    except (VocnlpError, MemoryError, OSError) as err:
         _fail(err)
+        return
+    except Exception as err:  # a bug: still one line, exit 1
+        _fail(err, code=1)
         return
     if problems:
         for p in problems:

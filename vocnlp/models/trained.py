@@ -129,6 +129,32 @@ class LinearTextClassifier:
                 if ll < best:
                     best, best_t = ll, t
             self.temperature_ = float(best_t)
+            if "neutral" in self.classes_:
+                self._tune_abstain(Z, idx)
+
+    def _tune_abstain(self, Z: np.ndarray, idx: np.ndarray) -> None:
+        """Call a comment neutral when the model leans positive or negative with less than ``abstain_``
+        probability: fewer positive/negative swaps, chosen by dev macro-F1."""
+        P = _softmax(Z / self.temperature_)
+        neutral = self.classes_.index("neutral")
+        best, best_t = -1.0, 0.0
+        for t in np.arange(0.0, 0.71, 0.05):
+            pred = self._abstain(P, t, neutral)
+            f1s = []
+            for k in range(len(self.classes_)):
+                tp = np.sum((pred == k) & (idx == k))
+                denom = np.sum(pred == k) + np.sum(idx == k)
+                f1s.append(2 * tp / denom if denom else 0.0)
+            if np.mean(f1s) > best + 1e-9:
+                best, best_t = float(np.mean(f1s)), float(t)
+        self.abstain_ = best_t
+
+    @staticmethod
+    def _abstain(P: np.ndarray, t: float, neutral: int) -> np.ndarray:
+        pred = P.argmax(axis=1)
+        weak = (pred != neutral) & (P[np.arange(len(P)), pred] < t)
+        pred[weak] = neutral
+        return pred
 
     # -- inference ----------------------------------------------------------------------------------
     def decision_function(self, texts: list[str], X: np.ndarray) -> np.ndarray:
@@ -142,9 +168,13 @@ class LinearTextClassifier:
         return _sigmoid(Z) if self.multi_label_ else _softmax(Z / self.temperature_)
 
     def predict(self, texts: list[str], X: np.ndarray) -> list:
-        P = self.predict_proba(texts, X)
+        return self.predict_from_proba(self.predict_proba(texts, X))
+
+    def predict_from_proba(self, P: np.ndarray) -> list:
         if self.multi_label_:
             return [[c for c, p, t in zip(self.classes_, row, self.thresholds_) if p >= t] for row in P]
+        if getattr(self, "abstain_", 0.0) and "neutral" in self.classes_:
+            return [self.classes_[i] for i in self._abstain(P, self.abstain_, self.classes_.index("neutral"))]
         return [self.classes_[i] for i in P.argmax(axis=1)]
 
     # -- persistence --------------------------------------------------------------------------------
@@ -153,7 +183,8 @@ class LinearTextClassifier:
 
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_,
-                  "temperature": np.array([self.temperature_], dtype=np.float32)}
+                  "temperature": np.array([self.temperature_], dtype=np.float32),
+                  "abstain": np.array([getattr(self, "abstain_", 0.0)], dtype=np.float32)}
         if self.use_ngrams:
             arrays["idf"] = self.ngrams_.idf_
             (folder / "vocab.json").write_text(json.dumps(self.ngrams_.vocabulary_, ensure_ascii=False), encoding="utf-8")
@@ -214,6 +245,7 @@ def load_model(folder: Path, expect_task: str | None = None, expect_labels: list
     m.classes_, m.multi_label_ = list(params["classes"]), bool(params["multi_label"])
     m.coef_, m.intercept_, m.thresholds_ = arrays["coef"], arrays["intercept"], arrays["thresholds"]
     m.temperature_ = float(arrays["temperature"][0])
+    m.abstain_ = float(arrays["abstain"][0]) if "abstain" in arrays else 0.0
     if m.use_ngrams:
         ng = NgramTfidf()
         ng.vocabulary_ = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))

@@ -39,9 +39,10 @@ def explain(scored: Scored, label: str, k: int = 3) -> str:
     return " / ".join(parts)
 
 
-def model_score(p: np.ndarray, classes: list[str], band: float) -> tuple[str, float]:
-    """Label = most probable class; score = P(positive) - P(negative), kept on the label's side of the band."""
-    label = classes[int(p.argmax())]
+def model_score(p: np.ndarray, classes: list[str], band: float, label: str | None = None) -> tuple[str, float]:
+    """Label = the model's label (most probable class unless it abstains to neutral); score = P(positive) -
+    P(negative), kept on the label's side of the neutral band."""
+    label = label or classes[int(p.argmax())]
     margin = float(p[classes.index("positive")] - p[classes.index("negative")])
     if label == "negative":
         return label, min(-band, margin)
@@ -53,9 +54,10 @@ def model_score(p: np.ndarray, classes: list[str], band: float) -> tuple[str, fl
 def _apply_model(df, ok, X, model, cfg, lex, labels, scores, evidence):
     texts = df.loc[ok, S.TEXT_NORM].tolist()
     P = model.predict_proba(texts, X)
+    predicted = model.predict_from_proba(P)
     positions = np.where(ok)[0]
-    for pos, p, segs in zip(positions, P, df.loc[ok, S.SEGMENTS]):
-        label, score = model_score(p, model.classes_, cfg.neutral_band)
+    for pos, p, lab, segs in zip(positions, P, predicted, df.loc[ok, S.SEGMENTS]):
+        label, score = model_score(p, model.classes_, cfg.neutral_band, lab)
         labels[pos] = label
         scores[pos] = round(score, 4)
         scored = [score_segment(s, analyse(s), lex) for s in segs]
