@@ -115,4 +115,4 @@ def test_train_from_scores_cli(tmp_path):
     m = load_model(out)
     assert m.metadata_["training_data"]["weak_labels_from_score"]["column"] == "nps"
     res = CliRunner().invoke(app, ["train", "cx_dimension", str(SAMPLE_DIR / "midori_2026-W44.csv"), "--from-score", "nps"])
-    assert res.exit_code == 2 and "sentiment only" in res.output
+    assert res.exit_code == 2 and "sentiment model only" in res.output
