@@ -119,3 +119,14 @@ def test_report_renders_in_headless_chromium(tmp_path, use_fake_embedder):
     assert "pwned" not in dom.split("<title>")[1].split("</title>")[0]  # the handler never ran
     assert "&lt;img" in dom  # the comment is shown as text
     assert "お客様の声" in dom
+
+
+def test_backfilling_an_earlier_period_never_reuses_ids(tmp_path, use_fake_embedder):
+    cfg = fake_cfg(tmp_path)
+    run_pipeline(SAMPLE_DIR / "midori_2026-W46.csv", tmp_path / "o1", cfg)
+    res = run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "o2", cfg)  # an older week, loaded later
+    assert any(w["code"] == "W302" for w in res.manifest["warnings"])
+    db = duckdb.connect(str(tmp_path / "hist" / "history.duckdb"), read_only=True)
+    ids = [r[0] for r in db.execute("SELECT topic_id FROM topics").fetchall()]
+    assert len(ids) == len(set(ids))
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2

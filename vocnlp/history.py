@@ -99,8 +99,16 @@ class HistoryStore:
         row = self.db.execute("SELECT max(period) FROM runs WHERE period < ?", [period]).fetchone()
         return row[0] if row else None
 
-    def next_topic_id(self, before: str) -> int:
-        row = self.db.execute("SELECT max(topic_id) FROM topics WHERE first_period < ?", [before]).fetchone()
+    def later_periods(self, period: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT period FROM runs WHERE period > ? ORDER BY period", [period]).fetchall()]
+
+    def next_topic_id(self, period: str) -> int:
+        """The first free id. Re-running the latest period reuses the ids it created (same input -> same ids);
+        a period inserted before later ones (a backfill) never reuses an id that a later period holds."""
+        if self.later_periods(period):
+            row = self.db.execute("SELECT max(topic_id) FROM topics").fetchone()
+        else:
+            row = self.db.execute("SELECT max(topic_id) FROM topics WHERE first_period <> ?", [period]).fetchone()
         return int(row[0]) + 1 if row and row[0] is not None else 0
 
     # -- writing -------------------------------------------------------------------------------
@@ -117,7 +125,8 @@ class HistoryStore:
             db.execute("DELETE FROM runs WHERE period = ?", [period])
             db.execute("DELETE FROM topic_period WHERE period = ?", [period])
             db.execute("DELETE FROM dim_period WHERE period = ?", [period])
-            db.execute("DELETE FROM topics WHERE first_period = ?", [period])
+            if not self.later_periods(period):  # later periods may still refer to topics born here
+                db.execute("DELETE FROM topics WHERE first_period = ?", [period])
             db.execute("DELETE FROM centroids WHERE period = ?", [period])
             if reference_mean is not None and not self.db.execute(
                     "SELECT count(*) FROM runs WHERE period < ?", [period]).fetchone()[0]:

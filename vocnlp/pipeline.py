@@ -158,6 +158,9 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
                                            "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
         nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
+        if store is not None and store.later_periods(period):
+            warn.append(RunWarning("W302", f"later periods {store.later_periods(period)} are already stored; they were "
+                                           f"compared with the earlier state of {period}. Re-run them to refresh."))
         if store is not None:
             tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),
                                        store.reference_mean() if store.periods() and store.periods()[0] < period else None,
