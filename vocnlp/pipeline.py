@@ -301,6 +301,7 @@ def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: n
                          topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]))
     trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
     info = {"period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
+            "alpha": cfg.history.alpha,
             "periods": trend_tables["periods"], "new_topics": sorted(new_ids),
             "emerging_topics": changes.loc[changes.emerging, S.TOPIC_ID].astype(int).tolist() if len(changes) else [],
             "assigned_to_known_topics": tr.params.get("assigned_to_known_topics", 0) + tr.params.get("joined_known_after_clustering", 0)}

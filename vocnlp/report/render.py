@@ -119,7 +119,9 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
     movers = []
     if "lineage" in topics.columns:
         for _, t in topics.iterrows():
-            if t.get("lineage") in ("grown", "shrunk", "new") and int(t[S.TOPIC_ID]) >= 0 and isinstance(t.get("trend"), str):
+            significant = _num(t.get("q_share"), 1.0) < (history or {}).get("alpha", 0.05)
+            if t.get("lineage") in ("grown", "shrunk", "new") and significant and int(t[S.TOPIC_ID]) >= 0 \
+                    and isinstance(t.get("trend"), str):
                 movers.append({"label": t[S.TOPIC_LABEL], "lineage": LINEAGE_JA.get(t["lineage"], ""), "trend": t["trend"],
                                "change": _num(t.get("share_change"))})
         movers.sort(key=lambda m: -abs(m["change"]))

@@ -81,8 +81,11 @@ def content_words(morphs: list[Morph], pos: tuple[str, ...], stopwords: frozense
     """Content-word base forms; runs of nouns become one compound (ポイント + 付与 -> ポイント付与)."""
     words: list[str] = []
     run: list[str] = []
+    prefixes: set[str] = set()
 
     def flush() -> None:
+        while run and run[-1] in prefixes:  # a prefix with no noun after it
+            run.pop()
         if not run:
             return
         compound = "".join(run)
@@ -99,6 +102,11 @@ def content_words(morphs: list[Morph], pos: tuple[str, ...], stopwords: frozense
             continue
         if run and m.pos1 == "接尾辞" and m.pos2 == "名詞的" and _JP.search(m.surface):  # 配送 + 員
             run.append(m.surface)
+            continue
+        if m.pos1 == "接頭辞" and _JP.search(m.surface):  # 不 + 具合 -> 不具合, 再 + 設定 -> 再設定
+            flush()
+            run.append(m.surface)
+            prefixes.add(m.surface)
             continue
         flush()
         if m.pos1 not in pos or m.pos1 == "名詞":
