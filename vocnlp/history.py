@@ -79,21 +79,15 @@ class HistoryStore:
         p = self.folder / "items" / f"period={prev}.parquet"
         return pd.read_parquet(p) if p.exists() else None
 
+    def _rows(self, table: str, before: str | None, order: str) -> pd.DataFrame:
+        where, args = ("WHERE period < ?", [before]) if before else ("", [])
+        return self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", args).df()
+
     def topic_history(self, before: str | None = None) -> pd.DataFrame:
-        q = "SELECT * FROM topic_period"
-        args: list = []
-        if before:
-            q += " WHERE period < ?"
-            args.append(before)
-        return self.db.execute(q + " ORDER BY period, topic_id", args).df()
+        return self._rows("topic_period", before, "period, topic_id")
 
     def dim_history(self, before: str | None = None) -> pd.DataFrame:
-        q = "SELECT * FROM dim_period"
-        args: list = []
-        if before:
-            q += " WHERE period < ?"
-            args.append(before)
-        return self.db.execute(q + " ORDER BY period", args).df()
+        return self._rows("dim_period", before, "period")
 
     def previous_period(self, period: str) -> str | None:
         row = self.db.execute("SELECT max(period) FROM runs WHERE period < ?", [period]).fetchone()
