@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,14 @@ class AtomicRunDir:
     def __init__(self, target: Path):
         self.target = Path(target)
 
+    STALE_S = 3600  # leftovers of a run killed while writing (older than this) are removed
+
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
+        now = time.time()
+        for p in self.target.parent.glob(f".{self.target.name}.*-*"):
+            if (".tmp-" in p.name or ".old-" in p.name) and now - p.stat().st_mtime > self.STALE_S:
+                shutil.rmtree(p, ignore_errors=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
         return self.tmp
 
