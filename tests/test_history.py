@@ -130,3 +130,23 @@ def test_backfilling_an_earlier_period_never_reuses_ids(tmp_path, use_fake_embed
     ids = [r[0] for r in db.execute("SELECT topic_id FROM topics").fetchall()]
     assert len(ids) == len(set(ids))
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_rerunning_an_old_period_is_refused_until_dropped(tmp_path, use_fake_embedder):
+    from vocnlp.errors import InputError
+    from vocnlp.history import HistoryStore
+
+    cfg = fake_cfg(tmp_path)
+    for w in ("2026-W44", "2026-W45"):
+        run_pipeline(SAMPLE_DIR / f"midori_{w}.csv", tmp_path / w, cfg)
+    with pytest.raises(InputError, match="history drop --from 2026-W44"):
+        run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "again", cfg)
+    store = HistoryStore(tmp_path / "hist")
+    assert store.drop_from("2026-W45") == ["2026-W45"]
+    assert store.periods() == ["2026-W44"]
+    store.close()
+    assert not (tmp_path / "hist" / "items" / "period=2026-W45.parquet").exists()
+    run_pipeline(SAMPLE_DIR / "midori_2026-W45.csv", tmp_path / "w45b", cfg)
+    a = pd.read_csv(tmp_path / "2026-W45" / "items.csv", dtype=str).topic_id
+    b = pd.read_csv(tmp_path / "w45b" / "items.csv", dtype=str).topic_id
+    assert a.tolist() == b.tolist()

@@ -93,6 +93,23 @@ class HistoryStore:
         row = self.db.execute("SELECT max(period) FROM runs WHERE period < ?", [period]).fetchone()
         return row[0] if row else None
 
+    def drop_from(self, period: str) -> list[str]:
+        """Remove ``period`` and every later one (runs, statistics, topics born then, Parquet files)."""
+        gone = [p for p in self.periods() if p >= period]
+        db = self.db
+        db.execute("BEGIN TRANSACTION")
+        try:
+            for table in ("runs", "topic_period", "dim_period", "centroids"):
+                db.execute(f"DELETE FROM {table} WHERE period >= ?", [period])
+            db.execute("DELETE FROM topics WHERE first_period >= ?", [period])
+            db.execute("COMMIT")
+        except Exception:
+            db.execute("ROLLBACK")
+            raise
+        for p in gone:
+            (self.folder / "items" / f"period={p}.parquet").unlink(missing_ok=True)
+        return gone
+
     def later_periods(self, period: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT period FROM runs WHERE period > ? ORDER BY period", [period]).fetchall()]
 

@@ -158,6 +158,13 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
                                            "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
         nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
+        if store is not None and store.later_periods(period) and period in store.periods():
+            later = store.later_periods(period)
+            store.close()
+            raise InputError(f"period {period} is already stored and later periods {later} build on it; re-running it "
+                             "would renumber topics they use.",
+                             fix=f"run `vocnlp history drop --from {period}` and re-run the weeks in order, or pass "
+                                 "--no-history.")
         if store is not None and store.later_periods(period):
             warn.append(RunWarning("W302", f"later periods {store.later_periods(period)} are already stored; they were "
                                            f"compared with the earlier state of {period}. Re-run them to refresh."))

@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+history_app = typer.Typer(help="Look at the stored weekly history.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
 label_app = typer.Typer(help="Export comments worth labelling from a run; import the labels into training data.",
                         no_args_is_help=True)
 app.add_typer(label_app, name="label")
@@ -305,6 +307,77 @@ def label_import(
         _fail(err, code=1)
         return
     console.print(f"{into}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@history_app.command("show")
+def history_show(
+    path: Annotated[Optional[Path], typer.Option(help="History folder (default: history.path from the config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config.")] = None,
+    top: Annotated[int, typer.Option(help="How many topics to list (largest in the latest period first).")] = 15,
+) -> None:
+    """The stored periods and each topic's share and negative share over them."""
+    from ..config import load_config
+    from ..history import HistoryStore
+
+    try:
+        folder = path or Path(load_config(config).history.path)
+        if not (folder / "history.duckdb").exists():
+            raise VocnlpError(f"no history at '{folder}'.", fix="run `vocnlp run ... --period 2026-W47` first, or pass --path.")
+        store = HistoryStore(folder)
+        runs = store.db.execute("SELECT period, input_name, n_items, n_analysed FROM runs ORDER BY period").df()
+        hist = store.topic_history()
+        reg = store.db.execute("SELECT topic_id, topic_label, first_period FROM topics").df()
+        store.close()
+    except VocnlpError as err:
+        _fail(err)
+        return
+    t = Table(title=f"periods in {folder}")
+    for col in ("period", "input", "items", "analysed"):
+        t.add_column(col)
+    for r in runs.itertuples():
+        t.add_row(r.period, r.input_name, str(r.n_items), str(r.n_analysed))
+    console.print(t)
+    if hist.empty:
+        return
+    periods = list(runs.period)
+    latest = hist[hist.period == periods[-1]].sort_values("size", ascending=False).head(top)
+    t = Table(title="topics: share (negative share) per period")
+    t.add_column("id", justify="right")
+    t.add_column("topic")
+    for p in periods:
+        t.add_column(p, justify="right")
+    labels = dict(zip(reg.topic_id, reg.topic_label))
+    for tid in latest.topic_id:
+        cells = []
+        for p in periods:
+            row = hist[(hist.period == p) & (hist.topic_id == tid)]
+            cells.append(f"{row['share'].iloc[0]:.0%} ({row['negative_share'].iloc[0]:.0%})" if len(row) and row["size"].iloc[0]
+                         else "-")
+        t.add_row(str(tid), str(labels.get(tid, "")), *cells)
+    console.print(t)
+
+
+@history_app.command("drop")
+def history_drop(
+    from_period: Annotated[str, typer.Option("--from", help="The first period to remove; later ones go too.")],
+    path: Annotated[Optional[Path], typer.Option(help="History folder (default: history.path from the config).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config.")] = None,
+) -> None:
+    """Remove a period and every later one, e.g. to re-run weeks in order after fixing an export."""
+    from ..config import load_config
+    from ..history import HistoryStore
+
+    try:
+        folder = path or Path(load_config(config).history.path)
+        if not (folder / "history.duckdb").exists():
+            raise VocnlpError(f"no history at '{folder}'.", fix="pass --path with the history folder.")
+        store = HistoryStore(folder)
+        gone = store.drop_from(from_period)
+        store.close()
+    except VocnlpError as err:
+        _fail(err)
+        return
+    console.print(f"removed {len(gone)} period(s): {', '.join(gone) or 'none'}")
 
 
 @config_app.command("validate")
