@@ -117,3 +117,25 @@ def test_failed_run_keeps_previous_outputs(tmp_path, small_csv, use_fake_embedde
         run_pipeline(small_csv, out, cfg(tmp_path))
     assert (out / "items.csv").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp")]
+
+
+def test_large_inputs_cluster_a_sample_and_assign_the_rest(tmp_path, sample_week, use_fake_embedder):
+    """Ward clustering needs n^2 memory; above topics.max_cluster_docs a seeded sample is clustered."""
+    c = cfg(tmp_path)
+    c.topics.max_cluster_docs = 120
+    res = run_pipeline(sample_week, tmp_path / "o", c)
+    assert res.manifest["models"]["topics"]["clustered_sample"] == 120
+    items = read_items(tmp_path / "o")
+    ok = items[items.status == "ok"]
+    assert (ok.topic_id.astype(int) >= 0).mean() > 0.9 and ok.topic_id.nunique() >= 5
+    again = run_pipeline(sample_week, tmp_path / "o2", c)
+    assert again.items.topic_id.tolist() == res.items.topic_id.tolist()
+
+
+def test_english_only_week_completes(tmp_path, use_fake_embedder):
+    p = tmp_path / "english.csv"
+    words = ["delivery was late", "staff were friendly", "the app crashes", "great sofa", "parking is full"]
+    pd.DataFrame({"text": [f"{w} number {i}" for i, w in enumerate(words * 8)]}).to_csv(p, index=False)
+    res = run_pipeline(p, tmp_path / "o", cfg(tmp_path))
+    assert res.manifest["counts"]["analysed"] == 40
+    assert any(w["code"] == "W203" for w in res.manifest["warnings"])

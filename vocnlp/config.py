@@ -86,6 +86,7 @@ class TopicsConfig(Section):
     min_topic_size: int | Literal["auto"] = "auto"
     max_topics: int = Field(30, ge=2)
     min_docs_for_clustering: int = Field(30, ge=5)
+    max_cluster_docs: int = Field(4000, ge=100)  # above this, cluster a seeded sample, assign the rest
     reduce_outliers: bool = True
     outlier_threshold: float = Field(0.80, ge=0.0, le=1.0)  # cosine to the nearest topic centroid
     n_keywords: int = Field(8, ge=1)

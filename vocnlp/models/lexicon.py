@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,7 +61,7 @@ class Scored:
     evidence: list[tuple[str, float]]  # (phrase as written, contribution)
 
 
-def _negated(morphs: list[Morph], i: int) -> tuple[bool, int]:
+def _negated(morphs: Sequence[Morph], i: int) -> tuple[bool, int]:
     """Is morph i negated by what follows it in the same clause? Returns (negated, index after)."""
     j = i + 1
     steps = 0
@@ -79,7 +80,7 @@ def _negated(morphs: list[Morph], i: int) -> tuple[bool, int]:
     return False, i + 1
 
 
-def score_segment(text: str, morphs: list[Morph], lex: Lexicon) -> Scored:
+def score_segment(text: str, morphs: Sequence[Morph], lex: Lexicon) -> Scored:
     evidence: list[tuple[str, float]] = []
     total = 0.0
     covered: list[tuple[int, int]] = []

@@ -10,6 +10,8 @@ Requires: S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.STATUS, S.TEXT.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -97,12 +99,8 @@ def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labe
     """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'."""
     ok = df[df[S.STATUS] == S.STATUS_OK]
     cols = [*dimension_labels, "なし"]
-    table = pd.DataFrame(0, index=stage_labels, columns=cols)
+    counts: Counter[tuple[str, str]] = Counter()
     for stage, dims in zip(ok[S.JOURNEY_STAGE], ok[S.CX_DIMENSIONS]):
-        if stage not in table.index:
-            continue
-        parts = [d for d in str(dims).split("|") if d]
-        for d in parts or ["なし"]:
-            if d in table.columns:
-                table.loc[stage, d] += 1
-    return table
+        for d in [d for d in str(dims).split("|") if d] or ["なし"]:
+            counts[(stage, d)] += 1
+    return pd.DataFrame([[counts[(st, d)] for d in cols] for st in stage_labels], index=stage_labels, columns=cols)

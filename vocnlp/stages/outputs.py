@@ -84,7 +84,12 @@ class AtomicRunDir:
         for p in self.target.parent.glob(f".{self.target.name}.*-*"):
             if (".tmp-" in p.name or ".old-" in p.name) and now - p.stat().st_mtime > self.STALE_S:
                 shutil.rmtree(p, ignore_errors=True)
+        if self.target.exists() and not self.target.is_dir():
+            from ..errors import InputError
+
+            raise InputError(f"--output '{self.target}' is a file, not a folder.", fix="pass a folder path for the run.")
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+        os.chmod(self.tmp, 0o755)  # mkdtemp makes it private; a run folder is shared with its readers
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -12,6 +12,7 @@ Requires: S.TEXT_NORM, MORPHS (tokenize). Adds: S.SEGMENTS (list[str]).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -33,7 +34,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
-def clause_cuts(morphs: list[Morph], start: int, end: int) -> list[int]:
+def clause_cuts(morphs: Sequence[Morph], start: int, end: int) -> list[int]:
     """Character offsets (inside [start, end)) where a new clause begins."""
     cuts = []
     inside = [m for m in morphs if start <= m.start < end]
@@ -49,7 +50,7 @@ def clause_cuts(morphs: list[Morph], start: int, end: int) -> list[int]:
     return sorted(set(c for c in cuts if start < c < end))
 
 
-def split(text: str, morphs: list[Morph], cfg: SegmentConfig) -> list[str]:
+def split(text: str, morphs: Sequence[Morph], cfg: SegmentConfig) -> list[str]:
     pieces: list[str] = []
     for s, e in split_sentences(text):
         bounds = [s, *(clause_cuts(morphs, s, e) if cfg.split_clauses else []), e]

@@ -51,17 +51,16 @@ def model_score(p: np.ndarray, classes: list[str], band: float, label: str | Non
     return label, margin * band
 
 
-def _apply_model(df, ok, X, model, cfg, lex, labels, scores, evidence):
+def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence):
     texts = df.loc[ok, S.TEXT_NORM].tolist()
     P = model.predict_proba(texts, X)
     predicted = model.predict_from_proba(P)
     positions = np.where(ok)[0]
-    for pos, p, lab, segs in zip(positions, P, predicted, df.loc[ok, S.SEGMENTS]):
+    for pos, p, lab in zip(positions, P, predicted):
         label, score = model_score(p, model.classes_, cfg.neutral_band, lab)
         labels[pos] = label
         scores[pos] = round(score, 4)
-        scored = [score_segment(s, analyse(s), lex) for s in segs]
-        evidence[pos] = explain(combine(scored, segs), label)
+        evidence[pos] = explain(item_scored[pos], label)  # the phrases that agree with the model's label
     return labels, scores, evidence
 
 
@@ -75,12 +74,14 @@ def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X
     scores = np.full(n, np.nan)
     evidence = np.full(n, "", dtype=object)
     seg_rows = []
+    item_scored: dict[int, Scored] = {}
     ids = df[S.ID].tolist() if S.ID in df.columns else list(range(1, n + 1))
     for pos, (segs, status, row) in enumerate(zip(df[S.SEGMENTS], df[S.STATUS], df[S.ROW])):
         if status != S.STATUS_OK:
             continue
         scored = [score_segment(s, analyse(s), lex) for s in segs]
         item = combine(scored, segs)
+        item_scored[pos] = item
         labels[pos] = label_for(item.score, cfg.neutral_band)
         scores[pos] = round(item.score, 4)
         evidence[pos] = explain(item, labels[pos])
@@ -90,7 +91,7 @@ def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X
                              S.SENTIMENT_SCORE: round(sc.score, 4), "row": int(row) + 1})
     if item_model is not None and X is not None and len(X):
         ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
-        labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, lex, labels, scores, evidence)
+        labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, item_scored, labels, scores, evidence)
     segments = pd.DataFrame(seg_rows, columns=[S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"])
     out = df.assign(**{S.SENTIMENT_LABEL: labels, S.SENTIMENT_SCORE: scores, S.SENTIMENT_EVIDENCE: evidence})
     return out, segments

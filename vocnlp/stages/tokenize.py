@@ -10,6 +10,7 @@ Base forms come from ``orthBase`` (する, not 為る) and never carry unidic's 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,7 +52,10 @@ def get_tagger():
         raise BackendUnavailable(f"fugashi cannot load a dictionary ({err}).", fix="pip install unidic-lite") from err
 
 
-def analyse(text: str) -> list[Morph]:
+@lru_cache(maxsize=50_000)
+def analyse(text: str) -> tuple[Morph, ...]:
+    """Morphemes with character offsets. Cached: the same text (a repeated comment, a segment scored
+    again by the sentiment model) is analysed once per process."""
     out: list[Morph] = []
     pos = 0
     for w in get_tagger()(text):
@@ -64,7 +68,7 @@ def analyse(text: str) -> list[Morph]:
         base = f.orthBase if f.orthBase not in (None, "*") else surface
         lemma = f.lemma if f.lemma not in (None, "*") else surface
         out.append(Morph(surface, f.pos1 or "", f.pos2 or "", _GLOSS.sub("", base), _GLOSS.sub("", lemma), start))
-    return out
+    return tuple(out)
 
 
 @lru_cache(maxsize=8)
@@ -77,7 +81,7 @@ def load_stopwords(path: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def content_words(morphs: list[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1) -> list[str]:
+def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1) -> list[str]:
     """Content-word base forms; runs of nouns become one compound (ポイント + 付与 -> ポイント付与)."""
     words: list[str] = []
     run: list[str] = []
@@ -121,7 +125,7 @@ def content_words(morphs: list[Morph], pos: tuple[str, ...], stopwords: frozense
     return [w for w in words if len(w) >= min_chars and not _ONLY_KANA_1.match(w)]
 
 
-def noun_words(tokens: list[list[str]], morphs: list[list[Morph]]) -> frozenset[str]:
+def noun_words(tokens: list[list[str]], morphs: list[Sequence[Morph]]) -> frozenset[str]:
     """Which content words are nouns (or noun compounds): topic labels prefer them."""
     verbs_adjs = {m.base for ms in morphs for m in ms if m.pos1 in ("動詞", "形容詞")}
     return frozenset(w for ts in tokens for w in ts if w not in verbs_adjs)

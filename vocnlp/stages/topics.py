@@ -109,6 +109,11 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         warn.append(RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
                                        f"{cfg.min_docs_for_clustering}); all are put in one topic."))
         return _single_topic(embeddings, tokens, cfg, warn, nouns)
+    with_words = sum(1 for t in tokens if t)
+    if with_words < cfg.min_docs_for_clustering:
+        warn.append(RunWarning("W203", f"only {with_words} of {n} comments have Japanese content words (an English-only "
+                                       "export?); all are put in one topic."))
+        return _single_topic(embeddings, tokens, cfg, warn, nouns)
 
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
@@ -119,6 +124,11 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     n_topics = auto_n_topics(n, cfg)
     min_size = auto_min_size(n, cfg)
     docs = [_join(t) for t in tokens]
+    # Ward clustering needs n^2 memory: above max_cluster_docs, cluster a seeded sample and give every
+    # other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear.
+    fit_idx = np.arange(n)
+    if n > cfg.max_cluster_docs:
+        fit_idx = np.sort(np.random.RandomState(cfg.seed).choice(n, cfg.max_cluster_docs, replace=False))
     model = BERTopic(
         embedding_model=None,
         umap_model=_reducer(cfg),
@@ -132,8 +142,17 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        topics, _ = model.fit_transform(docs, embeddings=vectors)
-    topics = np.asarray(topics)
+        fitted, _ = model.fit_transform([docs[i] for i in fit_idx], embeddings=vectors[fit_idx])
+    topics = np.full(n, -1, dtype=int)
+    topics[fit_idx] = np.asarray(fitted)
+    if len(fit_idx) < n:
+        V = _l2(vectors)
+        ids = np.array(sorted(set(topics[fit_idx].tolist()) - {-1}))
+        C = _l2(np.vstack([V[fit_idx][topics[fit_idx] == t].mean(axis=0) for t in ids]))
+        rest = np.setdiff1d(np.arange(n), fit_idx)
+        for start in range(0, len(rest), 20000):
+            chunk = rest[start : start + 20000]
+            topics[chunk] = ids[(V[chunk] @ C.T).argmax(axis=1)]
 
     # dissolve topics below the minimum size, then move items to the nearest topic when close enough
     sizes = pd.Series(topics).value_counts()
@@ -165,7 +184,7 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.outlier_threshold to assign more of them."))
     return TopicResult(topics, table, centroids, warn, {"n_clusters": n_topics, "min_topic_size": min_size,
-                                                         "reducer": cfg.reducer})
+                                                         "reducer": cfg.reducer, "clustered_sample": int(len(fit_idx))})
 
 
 def _reducer(cfg: TopicsConfig):

@@ -125,9 +125,11 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     rest = np.where(assign < 0)[0]
     new_rows = []
     joined = 0
+    local_params: dict = {}
     if len(rest) >= cfg.min_docs_for_clustering or (not cents and len(rest)):
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns)
         warn += local.warnings
+        local_params = dict(local.params)
         min_size = 1 if not cents else max(3, int(local.params.get("min_topic_size", 3)))
         sizes = pd.Series(local.assignments[local.assignments >= 0]).value_counts()
         clusters = []  # (members, centroid, label, keywords)
@@ -189,7 +191,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     if n and (assign == -1).mean() > 0.2:
         warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.assign_floor to assign more of them."))
-    params = {"mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
+    params = {**local_params, "mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
               "joined_known_after_clustering": joined, "new_topics": len(new_rows)}
     return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, updated_centroids=updated, state=state,
                        assigned_to_known=known + joined, reference_mean=mu)
