@@ -51,7 +51,8 @@ def main() -> None:
         frame.head(40).to_csv(warm, index=False)
 
         def cfg(cache: str):
-            return load_config(ROOT / "configs" / "default.yaml", {"embed.cache_dir": str(tmp / cache)})
+            return load_config(ROOT / "configs" / "default.yaml", {"embed.cache_dir": str(tmp / cache),
+                                                                  "history.enabled": False})
 
         run_pipeline(warm, tmp / "out-warmup", cfg("cache-warmup"))  # imports, dictionary, engine
 
