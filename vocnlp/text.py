@@ -16,6 +16,7 @@ _NL = re.compile(r"\s*[\r\n]+\s*")
 _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _WAVE = str.maketrans({"〜": "ー", "～": "ー", "~": "ー"})  # 「すごい〜」 lengthening; NFKC leaves 〜 alone
 _LETTER = re.compile(r"[\w\u3040-\u30ff\u4e00-\u9fff]")
+_NOT_LETTER = re.compile(r"[^\w\u3040-\u30ff\u4e00-\u9fff]+")
 _EMOJI = re.compile(
     "[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff\u2b50\u2b55\u203c\u2049\u3030\u303d\u3297\u3299]"
 )
@@ -48,7 +49,7 @@ def has_content(text: str) -> bool:
 
 def bare(text: str) -> str:
     """Lower-cased text without punctuation, spaces or emoji: used to match 「特になし。」 etc."""
-    return "".join(ch for ch in text.lower() if _LETTER.match(ch))
+    return _NOT_LETTER.sub("", text.lower())
 
 
 # -- PII ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ text, PII-masked when privacy.mask_pii), S.STATUS, S.PII_COUNT.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pandas as pd
@@ -14,14 +15,25 @@ from .. import schema as S
 from ..config import CleanConfig, PrivacyConfig
 from ..text import bare, has_content, mask_pii, normalize
 
+# what spreadsheets and scripts write for a missing value: an empty cell, not a comment
+MISSING_MARKERS = frozenset({"nan", "null", "#n/a", "<na>", "nat", "#null!", "undefined"})
+# whitespace and invisible format characters (zero-width space, joiners, BOM, direction marks)
+_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200f\u2028-\u202f\u205f-\u206f\ufeff]+")
+
+
+def is_empty(raw: str) -> bool:
+    """True for an empty, whitespace-only or invisible-only cell, and for missing-value markers (NaN, #N/A)."""
+    visible = _INVISIBLE.sub("", raw)
+    return not visible or visible.casefold() in MISSING_MARKERS
+
 
 def row_status(norm: str, raw: str, cfg: CleanConfig, non_answers: frozenset[str]) -> str:
-    if not raw.strip():
+    if is_empty(raw):
         return S.STATUS_EMPTY
     if not has_content(norm):
         return S.STATUS_NO_CONTENT
     b = bare(norm)
-    if b in non_answers:
+    if b and b in non_answers:  # '' (from a non-answer such as 「-」) must not swallow emoji-only comments
         return S.STATUS_NON_ANSWER
     if len(b) < cfg.min_chars and not any(ord(ch) > 0x2000 for ch in norm if not ch.isascii()):
         return S.STATUS_TOO_SHORT
@@ -37,7 +49,19 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
     raw = df[text_column].astype(str).tolist()
     norms, displays, statuses, pii_counts = [], [], [], []
     totals: Counter[str] = Counter()
+    seen: dict[str, tuple[str, str, str, int, Counter[str] | None]] = {}  # identical texts are cleaned once
     for text in raw:
+        hit = seen.get(text)
+        if hit is not None:
+            norm, display, status, n_pii, counts = hit
+            if counts:
+                totals.update(counts)
+            statuses.append(status)
+            norms.append(norm)
+            displays.append(display)
+            pii_counts.append(n_pii)
+            continue
+        counts = None
         norm = normalize(text[: cfg.max_chars * 4], collapse_repeats=cfg.collapse_repeats, strip_urls=cfg.strip_urls)
         norm = norm[: cfg.max_chars]
         display = text
@@ -50,7 +74,9 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
                 display, _ = mask_pii(text, privacy.kinds)
                 if sum(_.values()) < n_pii:  # the raw form hid a pattern (全角 digits ...): show the normalised form
                     display = norm
-        statuses.append(row_status(norm, text, cfg, non_answers))
+        status = row_status(norm, text, cfg, non_answers)
+        seen[text] = (norm, display, status, n_pii, counts)
+        statuses.append(status)
         norms.append(norm)
         displays.append(display)
         pii_counts.append(n_pii)

@@ -1,16 +1,26 @@
 """Read an export (CSV / TSV / XLSX / JSONL / Parquet) into a frame of strings, keeping every row.
 
-Encodings: UTF-8, UTF-8 with BOM and CP932 (Excel on Japanese Windows) are detected without the
-user saying which; anything else goes through charset-normalizer. Every problem that stops a run
-raises ``InputError`` with a one-line message and the fix.
+Encodings: UTF-8, UTF-8 with BOM, UTF-16 with BOM, CP932 (Excel on Japanese Windows) and EUC-JP are
+detected without the user saying which. A legacy encoding is only accepted when the decoded text reads
+as Japanese (kana, common kanji, Japanese punctuation); anything else - Latin-1, a file that mixes
+encodings, a file cut in the middle of a character - stops the run with an error that says how to
+fix it, because a wrong guess would put mojibake into every output without anyone noticing
+(docs/hardening.md). Every problem that stops a run raises ``InputError`` with a one-line message and
+the fix.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import difflib
 import hashlib
 import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +32,10 @@ from ..errors import InputError, RunWarning
 SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
              ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 MAX_FIELD = 50_000_000
+DEFAULT_TEXT_COLUMN = "text"  # the conventional name: when it is missing, a likely column is guessed
+LEGACY_ENCODINGS = ("cp932", "euc_jp")  # tried in this order when the bytes are not UTF-8
+PLAUSIBLE_JAPANESE = 0.6  # share of "ordinary Japanese" characters a legacy decoding needs (see _japanese_score)
+_SCORE_CHARS = 1_000_000  # characters looked at when scoring a decoding
 
 
 @dataclass
@@ -45,62 +59,230 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# -- encodings -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _ordinary_japanese() -> frozenset[str]:
+    """JIS X 0208 rows 1-47: punctuation and symbols, full-width letters, kana, Greek/Cyrillic, the NEC
+    specials (①, ㈱, ㌔) and the 2,965 level-1 kanji. Everyday Japanese is almost entirely made of these;
+    bytes of another encoding read as CP932/EUC-JP land in level-2 kanji, extension and user-defined
+    areas and half-width katakana instead."""
+    chars: set[str] = set()
+    for lead in range(0x81, 0x99):  # CP932 0x8140..0x9872
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFD)):
+            if (lead << 8 | trail) <= 0x9872:
+                with contextlib.suppress(UnicodeDecodeError):
+                    chars.add(bytes((lead, trail)).decode("cp932"))
+    for lead in range(0xA1, 0xD0):  # EUC-JP rows 1-47 (maps a few symbols, e.g. 〜, differently)
+        for trail in range(0xA1, 0xFF):
+            with contextlib.suppress(UnicodeDecodeError):
+                chars.add(bytes((lead, trail)).decode("euc_jp"))
+    return frozenset(chars)
+
+
+def _japanese_score(text: str) -> float:
+    """Share of the non-ASCII characters that are ordinary Japanese (half-width katakana count half)."""
+    common = _ordinary_japanese()
+    good = total = 0.0
+    for ch in text[:_SCORE_CHARS]:
+        if ch < "\x80":
+            continue
+        total += 1
+        if ch in common:
+            good += 1
+        elif "\uff61" <= ch <= "\uff9f":  # half-width katakana: real in old exports, and typical of mojibake
+            good += 0.5
+    return good / total if total else 1.0
+
+
+def _line_of(raw: bytes, pos: int) -> int:
+    return raw.count(b"\n", 0, pos) + 1
+
+
+def _guess_encoding(raw: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(raw[:200_000]).best()
+    except Exception:  # pragma: no cover - a hint only
+        return None
+    return best.encoding if best is not None and best.encoding else None
+
+
 def decode_bytes(raw: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """Return (text, encoding used). Tries UTF-8 (with/without BOM), CP932, then charset-normalizer."""
+    """Return (text, encoding used). UTF-8 (with/without BOM), UTF-16 with BOM, then CP932 or EUC-JP
+    when the result reads as Japanese; otherwise ``InputError`` naming the likely encoding."""
     if encoding != "auto":
         try:
             return raw.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as err:
+            where = f" at line {_line_of(raw, err.start)}" if isinstance(err, UnicodeDecodeError) else ""
             raise InputError(
-                f"the file cannot be decoded as {encoding} ({err.__class__.__name__}).",
+                f"the file cannot be decoded as {encoding}{where} ({err.__class__.__name__}).",
                 fix="remove input.encoding from the config (auto-detect) or set the right one, e.g. cp932.",
             ) from None
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    for enc in ("utf-8", "cp932"):
         try:
-            return raw.decode(enc), enc
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"the file starts with a UTF-8 byte-order mark but has bytes that are not UTF-8 at line "
+                f"{_line_of(raw, err.start + 3)} (mixed encodings, or a file cut off mid-character).",
+                fix="export the data again as CSV UTF-8, or fix that line.",
+            ) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError("the file starts with a UTF-16 byte-order mark but is not valid UTF-16.",
+                             fix="export the data again as CSV UTF-8 or XLSX.") from None
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as err:
+        not_utf8_at = err.start
+    scored = []
+    for enc in LEGACY_ENCODINGS:
+        try:
+            text = raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw[:2_000_000]).best()
-    if best is None or best.encoding is None:
+        scored.append((_japanese_score(text), -LEGACY_ENCODINGS.index(enc), enc, text))
+    if scored:
+        score, _, enc, text = max(scored)
+        if score >= PLAUSIBLE_JAPANESE:
+            return text, enc
+    line = _line_of(raw, not_utf8_at)
+    if _mostly_utf8(raw):
         raise InputError(
-            "the file is not text in any known encoding (binary data?).",
-            fix="export the data as CSV (UTF-8) or XLSX and try again.",
+            f"the file is UTF-8 except for bytes on line {line} (a line pasted from another encoding, or a file "
+            "cut off mid-character).",
+            fix=f"fix line {line}, or export the whole file again as CSV UTF-8.",
         )
-    return raw.decode(best.encoding, errors="replace"), best.encoding
+    tried = " or ".join(e.upper().replace("_", "-") for e in LEGACY_ENCODINGS)
+    how = "gives garbled text" if scored else "fails"
+    guess = _guess_encoding(raw)
+    if guess and guess.replace("-", "_").lower() in _JAPANESE_CODECS:
+        example = f"input.encoding: {guess}"
+    else:  # charset-normalizer's guesses among Western code pages are often wrong (cp1250 for Latin-1)
+        example = "input.encoding (e.g. latin-1 or cp1252)"
+    raise InputError(
+        f"cannot tell the file's encoding: it is not UTF-8 (first bad byte on line {line}) and reading it as "
+        f"{tried} {how}.",
+        fix=f"save it as UTF-8 (Excel: 'CSV UTF-8'), or set {example} in a --config file if you know the encoding.",
+    )
+
+
+_JAPANESE_CODECS = {"cp932", "shift_jis", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004", "euc_jisx0213",
+                    "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext"}
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """Valid UTF-8 multi-byte text with a few bad bytes (a pasted CP932 line, a truncated file)."""
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    multibyte = sum(1 for ch in text[:_SCORE_CHARS] if ch >= "\x80" and ch != "\ufffd")
+    return multibyte >= 1 and bad <= max(2, multibyte // 20)
 
 
 def _looks_binary(raw: bytes) -> bool:
     head = raw[:8192]
     if not head:
         return False
-    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
         return True
-    ctrl = sum(1 for b in head if b < 9 or (13 < b < 32))
+    ctrl = sum(1 for b in head if b < 9 or (13 < b < 32) or b == 127)
     return ctrl / len(head) > 0.05
 
 
-def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFrame, str]:
-    raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text, enc = raw.decode("utf-16"), "utf-16"
-    else:
-        if _looks_binary(raw):
-            raise InputError(f"'{path.name}' looks like binary data, not a {sep == ',' and 'CSV' or 'TSV'} file.",
-                             fix="export the data as CSV (UTF-8) or XLSX and try again.")
-        text, enc = decode_bytes(raw, cfg.encoding)
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read '{path}' ({err.strerror or err.__class__.__name__}).",
+                         fix="check the file's permissions, or copy it to a local folder first.") from None
+
+
+# -- delimited text ------------------------------------------------------------------------------
+
+
+def _header_counts(text: str) -> dict[str, int]:
+    """Delimiters outside quotes on the first line."""
+    counts = {",": 0, "\t": 0}
+    quoted = False
+    for ch in text[:100_000]:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            break
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return counts
+
+
+def _sniff_separator(text: str, expected: str) -> str:
+    """A TSV saved as .csv (or a CSV saved as .tsv/.txt) is read with the separator its header uses."""
+    counts = _header_counts(text)
+    other = "\t" if expected == "," else ","
+    return other if counts[expected] == 0 and counts[other] > 0 else expected
+
+
+def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFrame, str, list[RunWarning]]:
+    warnings: list[RunWarning] = []
+    raw = _read_bytes(path)
+    name = "CSV" if sep == "," else "TSV"
+    if _looks_binary(raw):
+        raise InputError(f"'{path.name}' looks like binary data, not a {name} file.",
+                         fix="export the data as CSV (UTF-8) or XLSX and try again.")
+    text, enc = decode_bytes(raw, cfg.encoding)
+    text = text.lstrip("\ufeff")  # a BOM written twice, or inside UTF-16
     if not text.strip():
         raise InputError(f"'{path.name}' is empty.", fix="export the week's comments again; the file has no header and no rows.")
+    if "\x00" in text:
+        raise InputError(f"'{path.name}' contains NUL characters (binary data or a damaged export).",
+                         fix="export the data again as CSV (UTF-8) or XLSX.")
+    skipped = text[: len(text) - len(text.lstrip("\r\n"))].count("\n")  # lines before the header
+    first, _, rest = text.lstrip("\r\n").partition("\n")
+    declared = re.fullmatch(r"sep=([,;\t|])", first.strip("\r"))  # Excel's "sep=;" first line
+    if declared:
+        text, used = rest, declared.group(1)
+        skipped += 1 + len(rest) - len(rest.lstrip("\r\n"))
+        if not text.strip():
+            raise InputError(f"'{path.name}' has only its 'sep=' line.", fix="export the week's comments again.")
+    else:
+        used = _sniff_separator(text, sep)
+    if used != sep and not declared:
+        found = "tab" if used == "\t" else "comma"
+        warnings.append(RunWarning("W106", f"'{path.name}' is {found}-separated although its name says "
+                                           f"{name}; it was read as {'TSV' if used == chr(9) else 'CSV'}."))
+    sep = used
+    # blank lines inside the file are rows (an empty comment in a one-column export); blank lines
+    # before the header and after the last row are not
+    text = text.strip("\r\n") + "\n"
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-                         engine="c", skip_blank_lines=True)
-    except pd.errors.ParserError as err:
-        raise InputError(f"'{path.name}' is not a well-formed {'CSV' if sep == ',' else 'TSV'} file: {str(err).strip()}.",
-                         fix="check quoting in the export (a text with a line break must be quoted).") from None
-    return df, enc
+        # header=None: the header is read as a row, so a row with more fields than the header is an error
+        # (with header=0 pandas silently turns the first column into the index and shifts every column)
+        # bytes, not io.StringIO: pandas re-encodes a text buffer chunk by chunk and keeps the overflow of
+        # multi-byte characters, which made reading quadratic (38 s for 1,000,000 Japanese rows, 3.7 s for 300,000)
+        grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, header=None, dtype=str, encoding="utf-8",
+                           keep_default_na=False, na_filter=False, engine="c", skip_blank_lines=False, index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
+        detail = " ".join(str(err).split()).rstrip(".").replace("Error tokenizing data. C error: ", "")
+        detail = re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + skipped}", detail)
+        if "Expected" in detail and "fields" in detail:
+            detail += " (more fields than the header: a separator inside a text that is not quoted?)"
+        kind = {",": "CSV", "\t": "TSV"}.get(sep, f"'{sep}'-separated")
+        raise InputError(f"'{path.name}' is not a well-formed {kind} file: {detail}.",
+                         fix="quote texts that hold the separator, a quote or a line break, and export again.") from None
+    header = ["" if v is None else str(v) for v in grid.iloc[0].tolist()] if len(grid) else []
+    df = grid.iloc[1:].reset_index(drop=True)
+    df.columns = header
+    return df, enc, warnings
+
+
+# -- XLSX ----------------------------------------------------------------------------------------
 
 
 def _read_xlsx(path: Path, cfg: InputConfig) -> tuple[pd.DataFrame, str | None, list[RunWarning]]:
@@ -109,42 +291,129 @@ def _read_xlsx(path: Path, cfg: InputConfig) -> tuple[pd.DataFrame, str | None, 
         sheets = pd.read_excel(path, sheet_name=None if cfg.sheet is None else cfg.sheet, dtype=str,
                                keep_default_na=False, engine="openpyxl")
     except ValueError as err:
-        raise InputError(f"cannot read sheet {cfg.sheet!r} of '{path.name}': {err}.",
+        if cfg.sheet is None:
+            raise InputError(f"'{path.name}' is not a readable XLSX file ({' '.join(str(err).split())}).",
+                             fix="open it in Excel and save it again as .xlsx, or export CSV.") from None
+        raise InputError(f"cannot read sheet {cfg.sheet!r} of '{path.name}': {' '.join(str(err).split())}.",
                          fix="set input.sheet to an existing sheet name or index, or leave it empty.") from None
+    except MemoryError:
+        raise
     except Exception as err:  # zipfile.BadZipFile, openpyxl errors, ...
         raise InputError(f"'{path.name}' is not a readable XLSX file ({err.__class__.__name__}).",
                          fix="open it in Excel and save it again as .xlsx, or export CSV.") from None
     if isinstance(sheets, pd.DataFrame):
         return sheets, str(cfg.sheet), warnings
     names = list(sheets)
-    wanted = {cfg.text_column, *cfg.text_column_candidates}
-    chosen = next((n for n in names if wanted & {str(c).strip() for c in sheets[n].columns}), None)
+    if not names:
+        raise InputError(f"'{path.name}' has no sheets.", fix="open it in Excel and save it again, or export CSV.")
+    columns = {n: [str(c).strip() for c in sheets[n].columns] for n in names}
+    chosen = next((n for n in names if cfg.text_column in columns[n]), None)  # the named column
+    if chosen is None:  # else the first sheet where a text column can be found (or guessed)
+        for n in names:
+            try:
+                find_text_column(columns[n], cfg)
+            except InputError:
+                continue
+            chosen = n
+            break
     if chosen is None:
         chosen = next((n for n in names if len(sheets[n])), names[0])
     if len(names) > 1:
         warnings.append(RunWarning("W101", f"the workbook has {len(names)} sheets {names}; read sheet '{chosen}'. "
                                            "Set input.sheet to choose another."))
-    return sheets[chosen], chosen, warnings
+    return sheets[chosen], str(chosen), warnings
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+def _json_error(path: Path, lines: bool, lineno: int, msg: str) -> InputError:
+    if lines:
+        return InputError(f"'{path.name}' is not valid JSON Lines: line {lineno} is broken ({msg}).",
+                          fix=f"repair or remove line {lineno}; each line must be one JSON object, "
+                              "e.g. {\"id\": 1, \"text\": \"...\"}.")
+    return InputError(f"'{path.name}' is not valid JSON (line {lineno}: {msg}).",
+                      fix="write a list of objects, e.g. [{\"id\": 1, \"text\": \"...\"}], or one object per line (.jsonl).")
 
 
 def _read_json(path: Path, lines: bool, cfg: InputConfig) -> tuple[pd.DataFrame, str]:
-    text, enc = decode_bytes(path.read_bytes(), cfg.encoding)
+    raw = _read_bytes(path)
+    if _looks_binary(raw):
+        raise InputError(f"'{path.name}' looks like binary data, not JSON.",
+                         fix="export the data as JSON Lines (UTF-8), CSV or XLSX and try again.")
+    text, enc = decode_bytes(raw, cfg.encoding)
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"'{path.name}' is empty.", fix="export the week's comments again.")
-    try:
-        if lines:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            records = json.loads(text)
-            if isinstance(records, dict):
-                records = next((v for v in records.values() if isinstance(v, list)), [records])
-    except json.JSONDecodeError as err:
-        raise InputError(f"'{path.name}' is not valid JSON{' Lines' if lines else ''} (line {err.lineno}: {err.msg}).",
-                         fix="each line must be one JSON object, e.g. {\"id\": 1, \"text\": \"...\"}.") from None
-    if not all(isinstance(r, dict) for r in records):
-        raise InputError(f"'{path.name}' must hold JSON objects, one per comment.", fix="write one object per line.")
-    df = pd.DataFrame.from_records(records)
+    records: list = []
+    if lines and not text.lstrip().startswith("["):
+        for lineno, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise _json_error(path, True, lineno, f"{err.msg}: column {err.colno}") from None
+            except RecursionError:
+                raise _json_error(path, True, lineno, "nested too deeply") from None
+            if not isinstance(rec, dict):
+                raise InputError(f"'{path.name}' line {lineno} is a JSON {type(rec).__name__}, not an object.",
+                                 fix="write one object per line, e.g. {\"id\": 1, \"text\": \"...\"}.")
+            records.append(rec)
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise _json_error(path, False, err.lineno, err.msg) from None
+        except RecursionError:
+            raise _json_error(path, False, 1, "nested too deeply") from None
+        if isinstance(data, dict):
+            data = next((v for v in data.values() if isinstance(v, list)), [data])
+        if not isinstance(data, list):
+            raise InputError(f"'{path.name}' holds a JSON {type(data).__name__}, not comments.",
+                             fix="write a list of objects, e.g. [{\"id\": 1, \"text\": \"...\"}].")
+        bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise InputError(f"'{path.name}' must hold JSON objects, one per comment (item {bad + 1} is not).",
+                             fix="write one object per comment, e.g. {\"id\": 1, \"text\": \"...\"}.")
+        records = data
+    records = [{_valid_text(str(k)): _valid_text(v) if isinstance(v, str) else v for k, v in r.items()} for r in records]
+    df = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     return df, enc
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_text(s: str) -> str:
+    """JSON escapes can spell lone surrogates (\\ud800), which no output can be written with: replace them."""
+    if _SURROGATE.search(s) is None:
+        return s
+    return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+# -- common --------------------------------------------------------------------------------------
+
+
+def _cell(v) -> str:
+    """One input value as text: '' for missing, integers without '.0', objects as JSON, and lone
+    surrogates (possible in JSON escapes) replaced so every output can be written as UTF-8."""
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if v != v:
+            return ""
+        return str(int(v)) if v.is_integer() else str(v)
+    if isinstance(v, (dict, list)):
+        v = json.dumps(v, ensure_ascii=False)
+    elif not isinstance(v, str):
+        try:
+            if pd.isna(v):
+                return ""
+        except (TypeError, ValueError):
+            pass
+        v = str(v)
+    return _valid_text(v)
 
 
 def _to_strings(df: pd.DataFrame) -> pd.DataFrame:
@@ -152,18 +421,66 @@ def _to_strings(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for c in df.columns:
         col = df[c]
-        if col.dtype == object or str(col.dtype).startswith("string"):
-            out[c] = col.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+        if pd.api.types.is_string_dtype(col.dtype) and not col.isna().any() and col.dtype != object:
+            out[c] = col.astype(object)
         else:
-            out[c] = col.astype(object).map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else
-                                            (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)))
+            out[c] = col.astype(object).map(_cell)
     return pd.DataFrame(out, index=df.index)
 
 
+# columns the stages add to the frame: an input column with one of these names would be overwritten
+RESERVED_COLUMNS = frozenset({S.ROW, S.TEXT_RAW, S.TEXT_NORM, S.PII_COUNT, S.SEGMENTS, S.TOKENS, S.EMBEDDING, "_morphs"})
+
+
+def _unique_columns(names: list) -> tuple[list[str], dict[str, str], bool]:
+    """Stripped, non-empty, unique column names that do not clash with internal ones.
+    Returns (names, {reserved name: new name}, whether duplicates were numbered)."""
+    wanted = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(names)]
+    taken = set(wanted)
+    used: set[str] = set()
+    out, renamed, dups = [], {}, False
+    for c in wanted:
+        reserved = c in RESERVED_COLUMNS
+        new = f"input{c}" if reserved else c
+        if new in used or (reserved and new in taken):
+            dups = dups or not reserved
+            k = 2
+            while f"{new}_{k}" in used or f"{new}_{k}" in taken:
+                k += 1
+            new = f"{new}_{k}"
+        if reserved:
+            renamed[c] = new
+        used.add(new)
+        out.append(new)
+    return out, renamed, dups
+
+
+def _column_key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", str(name)).split()).casefold()
+
+
+def _shown(columns: list[str]) -> str:
+    shown = ", ".join(repr(c) for c in columns[:30])
+    return shown + (f" (and {len(columns) - 30} more)" if len(columns) > 30 else "")
+
+
 def find_text_column(columns: list[str], cfg: InputConfig) -> tuple[str, bool]:
-    """The configured text column, else the first likely free-text column. Returns (name, guessed)."""
+    """The configured text column, else the first likely free-text column. Returns (name, guessed).
+
+    A name the user chose (anything but the default ``text``) is never replaced by a guess: a typo in
+    --text-column stops the run with the columns listed instead of analysing another column.
+    """
     if cfg.text_column in columns:
         return cfg.text_column, False
+    key = _column_key(cfg.text_column)
+    same = [c for c in columns if _column_key(c) == key]  # 'Text', 'ｔｅｘｔ', 'コメント ' ...
+    if len(same) == 1:
+        return same[0], True
+    if cfg.text_column != DEFAULT_TEXT_COLUMN:
+        close = difflib.get_close_matches(cfg.text_column, [str(c) for c in columns], n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"text column {cfg.text_column!r} not found{hint}; the columns are: {_shown(columns)}.",
+                         fix="pass --text-column with one of these names, exactly as written.")
     normalized = {str(c).strip().lower(): c for c in columns}
     for cand in cfg.text_column_candidates:
         if cand.lower() in normalized:
@@ -171,8 +488,7 @@ def find_text_column(columns: list[str], cfg: InputConfig) -> tuple[str, bool]:
     for c in columns:  # 「ご意見・ご要望（自由記述）」 and the like
         if any(k in str(c) for k in ("自由記述", "コメント", "ご意見", "ご要望", "感想", "comment", "feedback")):
             return c, True
-    shown = ", ".join(repr(c) for c in columns[:30])
-    raise InputError(f"no text column '{cfg.text_column}' and no likely free-text column among: {shown}.",
+    raise InputError(f"no text column '{cfg.text_column}' and no likely free-text column among: {_shown(columns)}.",
                      fix="pass --text-column NAME (or set input.text_column in the config).")
 
 
@@ -184,15 +500,16 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         raise InputError(f"'{path}' is a folder, not a file.", fix="pass one export file, e.g. data/sample/midori_2026-W44.csv.")
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
-        raise InputError(f"unsupported file type '{path.suffix or '(none)'}' for '{path.name}'.",
-                         fix="use .csv, .tsv, .xlsx, .jsonl or .parquet.")
+        hint = " (old Excel format)" if path.suffix.lower() == ".xls" else ""
+        raise InputError(f"unsupported file type '{path.suffix or '(none)'}'{hint} for '{path.name}'.",
+                         fix="save it as .csv, .tsv, .xlsx, .jsonl or .parquet.")
     if path.stat().st_size == 0:
         raise InputError(f"'{path.name}' is empty (0 bytes).", fix="export the week's comments again.")
     warnings: list[RunWarning] = []
     enc: str | None = None
     sheet = None
     if kind in ("csv", "tsv"):
-        df, enc = _read_delimited(path, "," if kind == "csv" else "\t", cfg)
+        df, enc, warnings = _read_delimited(path, "," if kind == "csv" else "\t", cfg)
     elif kind == "xlsx":
         df, sheet, warnings = _read_xlsx(path, cfg)
     elif kind in ("jsonl", "json"):
@@ -200,18 +517,18 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
     else:
         try:
             df = pd.read_parquet(path)
+        except MemoryError:
+            raise
         except Exception as err:
             raise InputError(f"'{path.name}' is not a readable Parquet file ({err.__class__.__name__}).",
                              fix="write it again with pandas.DataFrame.to_parquet or export CSV.") from None
-    df.columns = [str(c).strip() if str(c).strip() else f"column_{i + 1}" for i, c in enumerate(df.columns)]
-    if df.columns.duplicated().any():
-        seen: dict[str, int] = {}
-        cols = []
-        for c in df.columns:
-            seen[c] = seen.get(c, 0) + 1
-            cols.append(c if seen[c] == 1 else f"{c}_{seen[c]}")
-        df.columns = cols
+    columns, renamed, dups = _unique_columns(list(df.columns))
+    df.columns = columns
+    if dups:
         warnings.append(RunWarning("W102", "duplicate column names were numbered (name_2, name_3 ...)."))
+    if renamed:
+        warnings.append(RunWarning("W107", "input columns named like vocnlp's internal columns were renamed: "
+                                           + ", ".join(f"'{a}' -> '{b}'" for a, b in renamed.items()) + "."))
     if len(df.columns) == 0:
         raise InputError(f"'{path.name}' has no columns.", fix="export the data with a header row.")
     text_col, guessed = find_text_column(list(df.columns), cfg)
@@ -219,8 +536,11 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         warnings.append(RunWarning("W103", f"no column '{cfg.text_column}'; using '{text_col}' as the text column. "
                                            "Pass --text-column to choose explicitly."))
     id_col = cfg.id_column if cfg.id_column and cfg.id_column in df.columns else None
+    if cfg.id_column and id_col is None:  # 'ID', 'Id', 'ｉｄ' for id
+        same = [c for c in df.columns if _column_key(c) == _column_key(cfg.id_column)]
+        id_col = same[0] if len(same) == 1 else None
     if cfg.id_column and id_col is None and cfg.id_column != "id":
-        raise InputError(f"id column '{cfg.id_column}' not found; columns are: {', '.join(map(repr, df.columns[:30]))}.",
+        raise InputError(f"id column '{cfg.id_column}' not found; columns are: {_shown(list(df.columns))}.",
                          fix="pass --id-column with one of them, or leave it out to number the rows.")
     df = _to_strings(df).reset_index(drop=True)
     if len(df) == 0:
@@ -232,4 +552,4 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
             warnings.append(RunWarning("W105", f"{int(dup.sum())} rows share an id with another row; ids are kept as given "
                                                "(use the 'row' column to tell them apart)."))
     return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format=kind, encoding=enc,
-                        sha256=file_sha256(path), sheet=sheet, warnings=warnings)
+                        sha256=file_sha256(path), sheet=sheet, warnings=warnings, renamed_columns=renamed)
