@@ -96,6 +96,7 @@ class TopicsConfig(Section):
     assign_percentile: float = Field(5.0, ge=0.0, le=50.0)  # join a known topic when as close as its p-th member
     assign_floor: float = Field(0.15, ge=-1.0, le=1.0)  # ...and never below this; leftovers join above it
     merge_threshold: float = Field(0.45, ge=-1.0, le=1.0)  # a new cluster this close to a known topic joins it
+    new_topic_p: float = Field(0.05, gt=0.0, le=1.0)  # a new cluster must be more common than last period (p below)
     centroid_momentum: float = Field(0.8, ge=0.0, le=1.0)  # share of the old centroid kept each week
 
 

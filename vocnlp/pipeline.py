@@ -169,9 +169,12 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             warn.append(RunWarning("W302", f"later periods {store.later_periods(period)} are already stored; they were "
                                            f"compared with the earlier state of {period}. Re-run them to refresh."))
         if store is not None:
+            prev_items = store.previous_items(period)
+            prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
+                        if prev_items is not None and len(prev_items) else None)
             tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),
                                        store.reference_mean() if store.periods() and store.periods()[0] < period else None,
-                                       nouns)
+                                       nouns, previous=prev_emb)
         else:
             tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
         warn += tr.warnings

@@ -26,6 +26,7 @@ from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
 from .topics import TopicResult, _join, _l2, _readable, fit_topics
+from .trends import two_proportion_p
 
 
 @dataclass
@@ -95,7 +96,8 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
 
 
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
-                 next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset()) -> TrackResult:
+                 next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
+                 previous: np.ndarray | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject)."""
     n = len(embeddings)
@@ -149,6 +151,23 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
         # new clusters about one subject (a new problem often comes out as 2-3 small clusters) become one topic
         clusters = _merge_similar(clusters, normed, cfg.merge_threshold) if cents else clusters
+        if cents and previous is not None and len(previous):
+            # a cluster is a new topic only if it was not already there: the previous period's comments are
+            # checked against it with the same rule; if it is not significantly more common now, its comments
+            # go to their nearest known topics instead of founding a topic that only looks new
+            prev = _l2(previous - mu)
+            kept = []
+            ids = np.array(sorted(cents))
+            C = _l2(np.vstack([cents[i] for i in ids]))
+            for members, centroid, label, keywords in clusters:
+                thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
+                base = int((prev @ centroid >= thr).sum())
+                if two_proportion_p(len(members), n, base, len(prev)) < cfg.new_topic_p and len(members) / n > base / len(prev):
+                    kept.append((members, centroid, label, keywords))
+                else:
+                    assign[members] = ids[(normed[members] @ C.T).argmax(axis=1)]
+                    joined += len(members)
+            clusters = kept
         for members, centroid, label, keywords in clusters:
             gid = next_id + len(new_rows)
             new_rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: label, "keywords": keywords, "centroid": centroid,
