@@ -61,3 +61,28 @@ def test_missing_text_column_lists_columns(tmp_path):
     pd.DataFrame({"番号": [1, 2], "点数": [3, 4]}).to_csv(p, index=False)
     result = runner.invoke(app, ["run", str(p), "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "番号" in result.output and "--text-column" in result.output
+
+
+def test_history_commands(tmp_path):
+    from vocnlp.config import load_config
+    from vocnlp.pipeline import run_pipeline
+
+    from .conftest import SAMPLE_DIR
+
+    assert runner.invoke(app, ["history", "show", "--path", str(tmp_path / "none")]).exit_code == 2
+    cfg = load_config(None, {"history.path": str(tmp_path / "h"), "classify.cx_dimension.method": "prototype",
+                             "classify.journey_stage.method": "prototype", "sentiment.method": "lexicon"})
+    import vocnlp.pipeline as pipeline
+
+    from .conftest import FakeEmbedder
+
+    original = pipeline.create_embedder
+    pipeline.create_embedder = lambda c: FakeEmbedder()
+    try:
+        run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "o", cfg)
+    finally:
+        pipeline.create_embedder = original
+    shown = runner.invoke(app, ["history", "show", "--path", str(tmp_path / "h")])
+    assert shown.exit_code == 0 and "2026-W44" in shown.output
+    dropped = runner.invoke(app, ["history", "drop", "--from", "2026-W44", "--path", str(tmp_path / "h")])
+    assert dropped.exit_code == 0 and "removed 1 period" in dropped.output

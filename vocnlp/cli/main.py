@@ -309,6 +309,17 @@ def label_import(
     console.print(f"{into}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def _open_history(path: Path | None, config: Path | None):
+    """The history store the config (or --path) names; a one-line error when there is none."""
+    from ..config import load_config
+    from ..history import HistoryStore
+
+    folder = path or Path(load_config(config).history.path)
+    if not (folder / "history.duckdb").exists():
+        raise VocnlpError(f"no history at '{folder}'.", fix="run `vocnlp run ... --period 2026-W47` first, or pass --path.")
+    return HistoryStore(folder)
+
+
 @history_app.command("show")
 def history_show(
     path: Annotated[Optional[Path], typer.Option(help="History folder (default: history.path from the config).")] = None,
@@ -316,14 +327,9 @@ def history_show(
     top: Annotated[int, typer.Option(help="How many topics to list (largest in the latest period first).")] = 15,
 ) -> None:
     """The stored periods and each topic's share and negative share over them."""
-    from ..config import load_config
-    from ..history import HistoryStore
-
     try:
-        folder = path or Path(load_config(config).history.path)
-        if not (folder / "history.duckdb").exists():
-            raise VocnlpError(f"no history at '{folder}'.", fix="run `vocnlp run ... --period 2026-W47` first, or pass --path.")
-        store = HistoryStore(folder)
+        store = _open_history(path, config)
+        folder = store.folder
         runs = store.db.execute("SELECT period, input_name, n_items, n_analysed FROM runs ORDER BY period").df()
         hist = store.topic_history()
         reg = store.db.execute("SELECT topic_id, topic_label, first_period FROM topics").df()
@@ -364,14 +370,8 @@ def history_drop(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config.")] = None,
 ) -> None:
     """Remove a period and every later one, e.g. to re-run weeks in order after fixing an export."""
-    from ..config import load_config
-    from ..history import HistoryStore
-
     try:
-        folder = path or Path(load_config(config).history.path)
-        if not (folder / "history.duckdb").exists():
-            raise VocnlpError(f"no history at '{folder}'.", fix="pass --path with the history folder.")
-        store = HistoryStore(folder)
+        store = _open_history(path, config)
         gone = store.drop_from(from_period)
         store.close()
     except VocnlpError as err:
