@@ -63,6 +63,13 @@ def _fail(err: BaseException, code: int = 2) -> None:
     raise typer.Exit(code=code)
 
 
+def _fail_any(err: Exception) -> None:
+    """Every command's error policy: exit 2 for what the user can fix, exit 1 (one line) for a bug."""
+    if isinstance(err, typer.Exit):
+        raise err
+    _fail(err)
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -129,11 +136,8 @@ def run(
                     bar.update(tasks[stage], completed=done, total=total or None)
 
                 result = run_pipeline(input, output, cfg, progress=progress, period=period)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     if not quiet:
         _print_summary(result)
@@ -213,11 +217,8 @@ def train(
         cfg = load_config(config)
         res = train_task(task, data, cfg, out or Path("models") / task, force=force, fraction=fraction,
                          from_score=from_score)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     _print_metrics(res.dev, f"{task}: dev metrics (train {res.n_train}, dev {res.n_dev})")
     if res.previous_dev_macro_f1 is not None:
@@ -250,11 +251,8 @@ def evaluate(
                 raise VocnlpError(f"no model configured for task '{task}'.", fix="pass --model FOLDER.")
             model = cfg.resolve(ref)
         m = evaluate_task(task, data, cfg, model)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     _print_metrics(m, f"{task} on {data}")
 
@@ -273,11 +271,8 @@ def label_export(
 
     try:
         paths = export_for_labelling(run_dir, out, n=n, strategy=strategy)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     for kind, p in paths.items():
         console.print(f"{kind}: {p}")
@@ -300,11 +295,8 @@ def label_import(
                  "journey_stage": set(labels_for("journey_stage", cfg)[0]),
                  "sentiment_label": {"negative", "neutral", "positive"}}
         counts = import_annotations(file, into, valid)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     console.print(f"{into}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
@@ -334,8 +326,8 @@ def history_show(
         hist = store.topic_history()
         reg = store.db.execute("SELECT topic_id, topic_label, first_period FROM topics").df()
         store.close()
-    except VocnlpError as err:
-        _fail(err)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     t = Table(title=f"periods in {folder}")
     for col in ("period", "input", "items", "analysed"):
@@ -374,8 +366,8 @@ def history_drop(
         store = _open_history(path, config)
         gone = store.drop_from(from_period)
         store.close()
-    except VocnlpError as err:
-        _fail(err)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     console.print(f"removed {len(gone)} period(s): {', '.join(gone) or 'none'}")
 
@@ -387,11 +379,8 @@ def config_validate(path: Annotated[Path, typer.Argument(help="YAML config file 
 
     try:
         problems = validation_problems(path)
-    except (VocnlpError, MemoryError, OSError) as err:
-        _fail(err)
-        return
-    except Exception as err:  # a bug: still one line, exit 1
-        _fail(err, code=1)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
         return
     if problems:
         for p in problems:
