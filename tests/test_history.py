@@ -150,3 +150,30 @@ def test_rerunning_an_old_period_is_refused_until_dropped(tmp_path, use_fake_emb
     a = pd.read_csv(tmp_path / "2026-W45" / "items.csv", dtype=str).topic_id
     b = pd.read_csv(tmp_path / "w45b" / "items.csv", dtype=str).topic_id
     assert a.tolist() == b.tolist()
+
+
+def test_merge_and_split_lineage():
+    """Two known topics whose centroids converge are merged; a new topic near a known one split from it."""
+    import numpy as np
+
+    from vocnlp.config import TopicsConfig
+    from vocnlp.stages.tracking import track_topics
+
+    rng = np.random.RandomState(0)
+    d = 32
+    base = np.eye(d, dtype=np.float32)
+    a, b, c = base[0], 0.9 * base[0] + 0.44 * base[1], base[5]  # a and b: nearly the same subject
+    registry = pd.DataFrame({"topic_id": [0, 1, 2], "topic_label": ["A", "B", "C"], "keywords": ["", "", ""],
+                             "first_period": ["p1"] * 3, "merged_into": [np.nan] * 3,
+                             "centroid": [a, b / np.linalg.norm(b), c], "threshold": [0.5, 0.5, 0.5]})
+    near_c = 0.75 * base[5] + 0.66 * base[6]  # close to C, not close enough to join it
+    X = np.vstack([a + 0.05 * rng.randn(d) for _ in range(40)] + [b + 0.05 * rng.randn(d) for _ in range(10)]
+                  + [c + 0.05 * rng.randn(d) for _ in range(30)] + [near_c + 0.05 * rng.randn(d) for _ in range(40)])
+    words = ["配送", "遅延", "梱包", "店員", "接客", "アプリ", "ログイン", "ポイント"]
+    tokens = [[words[i % 8], words[(i * 3) % 8]] for i in range(len(X))]
+    cfg = TopicsConfig(merge_known_threshold=0.75, split_threshold=0.35, merge_threshold=0.8, assign_percentile=5,
+                       assign_floor=0.8, min_docs_for_clustering=10)
+    res = track_topics(X.astype(np.float32), tokens, cfg, registry, next_id=3, reference_mean=np.zeros(d, np.float32))
+    assert res.merged == {1: 0}  # B (smaller) merged into A
+    assert not (res.assignments == 1).any()
+    assert res.split_from and set(res.split_from.values()) == {2}  # the new topic split from C

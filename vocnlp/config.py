@@ -97,6 +97,8 @@ class TopicsConfig(Section):
     assign_floor: float = Field(0.15, ge=-1.0, le=1.0)  # ...and never below this; leftovers join above it
     merge_threshold: float = Field(0.45, ge=-1.0, le=1.0)  # a new cluster this close to a known topic joins it
     new_topic_p: float = Field(0.05, gt=0.0, le=1.0)  # a new cluster must be more common than last period (p below)
+    merge_known_threshold: float = Field(0.75, ge=-1.0, le=1.0)  # two known topics this close are merged
+    split_threshold: float = Field(0.35, ge=-1.0, le=1.0)  # a new topic this close to a known one split from it
     centroid_momentum: float = Field(0.8, ge=0.0, le=1.0)  # share of the old centroid kept each week
 
 

@@ -125,7 +125,7 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------
     def replace_period(self, period: str, *, run: dict, items: pd.DataFrame, new_topics: pd.DataFrame,
                        state: dict[int, tuple[np.ndarray, float]], reference_mean: np.ndarray | None,
-                       topic_stats: pd.DataFrame, dim_stats: pd.DataFrame) -> None:
+                       topic_stats: pd.DataFrame, dim_stats: pd.DataFrame, merged: dict[int, int] | None = None) -> None:
         """Write one period atomically: the Parquet file first (renamed into place), then one DB transaction."""
         pq = self.folder / "items" / f"period={period}.parquet"
         tmp = pq.with_suffix(".tmp")
@@ -133,6 +133,9 @@ class HistoryStore:
         db = self.db
         db.execute("BEGIN TRANSACTION")
         try:
+            # a re-run first undoes the merges this period made the last time
+            db.execute("UPDATE topics SET merged_into = NULL WHERE merged_into IS NOT NULL AND topic_id IN "
+                       "(SELECT topic_id FROM topic_period WHERE period = ? AND lineage = 'merged')", [period])
             db.execute("DELETE FROM runs WHERE period = ?", [period])
             db.execute("DELETE FROM topic_period WHERE period = ?", [period])
             db.execute("DELETE FROM dim_period WHERE period = ?", [period])
@@ -148,6 +151,8 @@ class HistoryStore:
                 run["input_sha256"], run["n_items"], run["n_analysed"], run["config_hash"], run.get("output_dir", "")])
             for r in new_topics.itertuples():
                 db.execute("INSERT INTO topics VALUES (?, ?, ?, ?, NULL)", [int(r.topic_id), r.topic_label, r.keywords, period])
+            for src, dst in (merged or {}).items():
+                db.execute("UPDATE topics SET merged_into = ? WHERE topic_id = ?", [int(dst), int(src)])
             for tid, (c, thr) in state.items():
                 db.execute("INSERT INTO centroids VALUES (?, ?, ?, ?)", [period, int(tid), [float(x) for x in c], float(thr)])
             if len(topic_stats):

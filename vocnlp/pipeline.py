@@ -288,7 +288,8 @@ def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: n
     new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int)) if isinstance(tr, tracking.TrackResult) else set()
     baselines = trends.baseline_counts(prev_items, tr.new_topics, getattr(tr, "reference_mean", None)) if n_prev else {}
     n_now = int(ok_mask.sum())
-    changes = trends.compare_topics(cur, n_now, prev_stats, n_prev, baselines, new_ids, cfg.history, cfg.issues)
+    changes = trends.compare_topics(cur, n_now, prev_stats, n_prev, baselines, new_ids, cfg.history, cfg.issues,
+                                    getattr(tr, "merged", {}), getattr(tr, "split_from", {}))
     if len(changes):
         changes["trend"] = changes.apply(trends.trend_note, axis=1)
     else:
@@ -300,15 +301,15 @@ def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: n
             if c in ok.columns]
     items = ok[keep].copy()
     items["_embedding"] = [row.astype(np.float32) for row in X]
-    topic_stats = changes.assign(related_topic=pd.NA)[[S.TOPIC_ID, "size", "share", "negative_share", "lineage",
-                                                       "related_topic"]].merge(
+    topic_stats = changes[[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic"]].merge(
         cur[[S.TOPIC_ID, "mean_sentiment"]], on=S.TOPIC_ID, how="left") if len(changes) else pd.DataFrame(
         columns=[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic", "mean_sentiment"])
     store.replace_period(period, run={"input_name": input_path.name, "input_sha256": sha, "n_items": len(df),
                                       "n_analysed": n_now, "config_hash": cfg.hash(), "output_dir": str(output_dir)},
                          items=items, new_topics=tr.new_topics if isinstance(tr, tracking.TrackResult) else pd.DataFrame(),
                          state=getattr(tr, "state", {}), reference_mean=getattr(tr, "reference_mean", None),
-                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]))
+                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]),
+                         merged=getattr(tr, "merged", {}))
     trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
     info = {"period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
             "alpha": cfg.history.alpha,

@@ -110,7 +110,7 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
                                        f"{cfg.min_docs_for_clustering}); all are put in one topic."))
         return _single_topic(embeddings, tokens, cfg, warn, nouns)
     with_words = sum(1 for t in tokens if t)
-    if with_words < cfg.min_docs_for_clustering:
+    if with_words < cfg.min_docs_for_clustering or len({w for t in tokens for w in t}) < 3:
         warn.append(RunWarning("W203", f"only {with_words} of {n} comments have Japanese content words (an English-only "
                                        "export?); all are put in one topic."))
         return _single_topic(embeddings, tokens, cfg, warn, nouns)

@@ -34,6 +34,8 @@ class TrackResult(TopicResult):
     new_topics: pd.DataFrame = field(default_factory=pd.DataFrame)  # topic_id, topic_label, keywords, centroid, threshold
     updated_centroids: dict[int, np.ndarray] = field(default_factory=dict)
     state: dict[int, tuple[np.ndarray, float]] = field(default_factory=dict)  # every topic after this period
+    merged: dict[int, int] = field(default_factory=dict)  # retired topic -> the topic it was merged into
+    split_from: dict[int, int] = field(default_factory=dict)  # new topic -> the known topic it split from
     assigned_to_known: int = 0
     reference_mean: np.ndarray | None = None
 
@@ -195,6 +197,26 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             mean = _l2(normed[members].mean(axis=0, keepdims=True))[0]
             updated[tid] = _l2((cfg.centroid_momentum * old + (1 - cfg.centroid_momentum) * mean)[None, :])[0]
 
+    # known topics whose centroids have converged (same subject, described two ways) are merged: the
+    # smaller one's comments move to the larger, and it is retired (merged_into) from next week on
+    merged: dict[int, int] = {}
+    live = sorted(updated)
+    for i, a in enumerate(live):
+        for b in live[i + 1 :]:
+            if a in merged or b in merged or float(updated[a] @ updated[b]) < cfg.merge_known_threshold:
+                continue
+            small, big = (a, b) if (assign == a).sum() < (assign == b).sum() else (b, a)
+            merged[small] = big
+            assign[assign == small] = big
+    # a new topic close to a known one (but not close enough to join it) split off from it
+    related: dict[int, int] = {}
+    if cents:
+        ids = np.array(sorted(cents))
+        C = _l2(np.vstack([cents[i] for i in ids]))
+        for r in new_rows:
+            sims = C @ r["centroid"]
+            if sims.max() >= cfg.split_threshold:
+                related[int(r[S.TOPIC_ID])] = int(ids[sims.argmax()])
     state = {tid: (updated.get(tid, c), thresholds[tid]) for tid, c in cents.items()}
     state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
     kw = week_keywords(tokens, assign, cfg.n_keywords)
@@ -212,7 +234,9 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
                                        "lower topics.assign_floor to assign more of them."))
     params = {**local_params, "mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
               "joined_known_after_clustering": joined, "new_topics": len(new_rows)}
+    params["merged"] = {str(k): v for k, v in merged.items()}
     return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, updated_centroids=updated, state=state,
+                       merged=merged, split_from=related,
                        assigned_to_known=known + joined, reference_mean=mu)
 
 

@@ -66,7 +66,8 @@ def benjamini_hochberg(pvalues: list[float]) -> list[float]:
 
 
 def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | None, n_prev: int,
-                   baselines: dict[int, int], new_ids: set[int], hcfg: HistoryConfig, icfg: IssuesConfig) -> pd.DataFrame:
+                   baselines: dict[int, int], new_ids: set[int], hcfg: HistoryConfig, icfg: IssuesConfig,
+                   merged: dict[int, int] | None = None, split_from: dict[int, int] | None = None) -> pd.DataFrame:
     """current/previous: topic_id, size, negative, share, negative_share, mean_sentiment."""
     prev = previous.set_index("topic_id") if previous is not None and len(previous) else pd.DataFrame()
     rows = []
@@ -86,10 +87,15 @@ def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | N
         neg_share = neg / size if size else 0.0
         p_negshare = p_neg / p_size if p_neg is not None and p_size else None
         p_neg_val = two_proportion_p(neg, size, p_neg, p_size) if p_neg is not None and size and p_size else 1.0
+        related = None
         if n_prev == 0:
             lineage = "new"
+        elif tid in (merged or {}):
+            lineage, related = "merged", merged[tid]
         elif size == 0:
             lineage = "gone"
+        elif tid in new_ids and tid in (split_from or {}):
+            lineage, related = "split", split_from[tid]
         elif tid in new_ids:
             lineage = "new"
         elif p_val < hcfg.alpha and share > p_share:
@@ -98,12 +104,14 @@ def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | N
             lineage = "shrunk"
         else:
             lineage = "continued"
-        rows.append({S.TOPIC_ID: tid, "lineage": lineage, "size": size, "prev_size": p_size, "share": round(share, 4),
+        rows.append({S.TOPIC_ID: tid, "lineage": lineage, "related_topic": related, "size": size, "prev_size": p_size, "share": round(share, 4),
                      "prev_share": round(p_share, 4), "share_change": round(share - p_share, 4), "p_share": round(p_val, 4),
                      "negative_share": round(neg_share, 4),
                      "prev_negative_share": None if p_negshare is None else round(p_negshare, 4),
                      "p_negative": round(p_neg_val, 4), "baseline_measured": tid in new_ids and n_prev > 0})
     out = pd.DataFrame(rows)
+    if "related_topic" in out.columns:
+        out["related_topic"] = out["related_topic"].astype("Int64")
     if out.empty:
         return out.assign(q_share=[], q_negative=[], emerging=[])
     # every topic is tested twice each week: control the false discovery rate over all of them
@@ -122,9 +130,12 @@ def trend_note(r) -> str:
         return "初回"
     if r["lineage"] == "gone":
         return "今週は該当なし"
-    if r["lineage"] == "new":
-        return (f"新しいトピック・構成比 {100 * r['share']:.1f}%（前週のコメントに同じ基準を当てると {100 * r['prev_share']:.1f}%、"
-                f"q={r['q_share']:.3f}）")
+    if r["lineage"] == "merged":
+        return f"トピック {int(r['related_topic'])} に統合"
+    if r["lineage"] in ("new", "split"):
+        origin = f"（トピック {int(r['related_topic'])} から分岐）" if r["lineage"] == "split" else ""
+        return (f"新しいトピック{origin}・構成比 {100 * r['share']:.1f}%（前週のコメントに同じ基準を当てると "
+                f"{100 * r['prev_share']:.1f}%、q={r['q_share']:.3f}）")
     parts = []
     pts = 100 * r["share_change"]
     parts.append(f"構成比 {100 * r['prev_share']:.1f}% → {100 * r['share']:.1f}%（{pts:+.1f}pt, q={r['q_share']:.3f}）")
