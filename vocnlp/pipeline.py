@@ -139,6 +139,9 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     with timer.stage("segment"):
         df = segment.run(df, cfg.segment)
 
+    period = period or infer_period(input_path, ing.frame)
+    store, prev_emb = _open_history(cfg, period, warn)
+
     ok_mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
     ok_texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
     with timer.stage("embed"):
@@ -151,29 +154,12 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         X, embed_stats = embed(ok_texts)
     report("topics")
     with timer.stage("topics"):
-        period = period or infer_period(input_path, ing.frame)
-        store = HistoryStore(cfg.resolve_path(cfg.history.path)) if period and cfg.history.enabled else None
-        if store is None and cfg.history.enabled:
-            warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
-                                           "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
         nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
-        if store is not None and store.later_periods(period) and period in store.periods():
-            later = store.later_periods(period)
-            store.close()
-            raise InputError(f"period {period} is already stored and later periods {later} build on it; re-running it "
-                             "would renumber topics they use.",
-                             fix=f"run `vocnlp history drop --from {period}` and re-run the weeks in order, or pass "
-                                 "--no-history.")
-        if store is not None and store.later_periods(period):
-            warn.append(RunWarning("W302", f"later periods {store.later_periods(period)} are already stored; they were "
-                                           f"compared with the earlier state of {period}. Re-run them to refresh."))
         if store is not None:
-            prev_items = store.previous_items(period)
-            prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
-                        if prev_items is not None and len(prev_items) else None)
+            periods = store.periods()
             tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),
-                                       store.reference_mean() if store.periods() and store.periods()[0] < period else None,
+                                       store.reference_mean() if periods and periods[0] < period else None,
                                        nouns, previous=prev_emb)
         else:
             tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
@@ -211,11 +197,12 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             issues = issues.merge(impact, on=S.TOPIC_ID, how="left") if len(issues) else issues
             if len(issues):
                 issues["impact_rank"] = issues["score_impact"].rank(ascending=False, method="min").astype("Int64")
-        changes = None
         history_info: dict = {"period": period, "stored": False}
+        trend_tables = None
         if store is not None:
-            changes, trend_tables, history_info = _history_step(store, period, df, ok_mask, X, tr, cfg, input_path,
-                                                                 ing.sha256, output_dir)
+            n_prev = 0 if prev_emb is None else len(prev_emb)
+            changes, trend_tables, history_info = _history_step(store, period, df, ok_mask, X, tr, n_prev, cfg,
+                                                                 input_path, ing.sha256, output_dir)
             topic_tab = topic_tab.merge(changes.drop(columns=["size", "share", "negative_share"]), on=S.TOPIC_ID, how="left")
             if len(issues):
                 issues = issues.merge(changes[[S.TOPIC_ID, "lineage", "share_change", "p_share", "emerging", "trend"]],
@@ -261,7 +248,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
                              issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
                              top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
                              period=period, history=history_info, drivers=driver_info,
-                             trend_tables=trend_tables if store is not None else None)
+                             trend_tables=trend_tables)
         with outputs.AtomicRunDir(output_dir) as tmp:
             outputs.write_csv(items, tmp / "items.csv")
             items.to_parquet(tmp / "items.parquet", index=False)
@@ -276,20 +263,44 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     return RunResult(output_dir, manifest, issues, topic_tab, items, dict(timer.timings))
 
 
-def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, tr,
-                  cfg: RunConfig, input_path: Path, sha: str, output_dir: Path):
+def _open_history(cfg: RunConfig, period: str | None, warn: list) -> tuple[HistoryStore | None, np.ndarray | None]:
+    """The history store for this period and last period's embeddings; refuses a re-run that would renumber
+    topics later periods use. Runs before embedding, so a refused run costs nothing."""
+    if not cfg.history.enabled:
+        return None, None
+    if not period:
+        warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
+                                       "history and week-over-week changes are skipped. Pass --period 2026-W47."))
+        return None, None
+    store = HistoryStore(cfg.resolve_path(cfg.history.path))
+    later = store.later_periods(period)
+    if later and period in store.periods():
+        store.close()
+        raise InputError(f"period {period} is already stored and later periods {later} build on it; re-running it "
+                         "would renumber topics they use.",
+                         fix=f"run `vocnlp history drop --from {period}` and re-run the weeks in order, or pass "
+                             "--no-history.")
+    if later:
+        warn.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
+                                       f"earlier state of {period}. Re-run them to refresh."))
+    prev_items = store.previous_items(period)
+    prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
+                if prev_items is not None and len(prev_items) else None)
+    return store, prev_emb
+
+
+def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray,
+                  tr: tracking.TrackResult, n_prev: int, cfg: RunConfig, input_path: Path, sha: str, output_dir: Path):
     """Compare with the previous period, then replace this period in the store (one transaction)."""
     prev_period = store.previous_period(period)
-    prev_items = store.previous_items(period)
     hist = store.topic_history(before=period)
     prev_stats = hist[hist.period == prev_period] if prev_period else None
-    n_prev = int(len(prev_items)) if prev_items is not None else 0
     cur = trends.period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
-    new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int)) if isinstance(tr, tracking.TrackResult) else set()
-    baselines = trends.baseline_counts(prev_items, tr.new_topics, getattr(tr, "reference_mean", None)) if n_prev else {}
+    new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int))
+    baselines = dict(zip(tr.new_topics[S.TOPIC_ID].astype(int), tr.new_topics["baseline"].astype(int))) if n_prev else {}
     n_now = int(ok_mask.sum())
     changes = trends.compare_topics(cur, n_now, prev_stats, n_prev, baselines, new_ids, cfg.history, cfg.issues,
-                                    getattr(tr, "merged", {}), getattr(tr, "split_from", {}))
+                                    tr.merged, tr.split_from)
     if len(changes):
         changes["trend"] = changes.apply(trends.trend_note, axis=1)
     else:
@@ -306,10 +317,8 @@ def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: n
         columns=[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic", "mean_sentiment"])
     store.replace_period(period, run={"input_name": input_path.name, "input_sha256": sha, "n_items": len(df),
                                       "n_analysed": n_now, "config_hash": cfg.hash(), "output_dir": str(output_dir)},
-                         items=items, new_topics=tr.new_topics if isinstance(tr, tracking.TrackResult) else pd.DataFrame(),
-                         state=getattr(tr, "state", {}), reference_mean=getattr(tr, "reference_mean", None),
-                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]),
-                         merged=getattr(tr, "merged", {}))
+                         items=items, new_topics=tr.new_topics, state=tr.state, reference_mean=tr.reference_mean,
+                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]), merged=tr.merged)
     trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
     info = {"period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
             "alpha": cfg.history.alpha,

@@ -47,6 +47,12 @@ def has_content(text: str) -> bool:
     return bool(_LETTER.search(text) or _EMOJI.search(text))
 
 
+def clip(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, for quotes in reports and issue lists."""
+    t = " ".join(str(text).split())
+    return t if len(t) <= limit else t[: limit - 1] + "…"
+
+
 def bare(text: str) -> str:
     """Lower-cased text without punctuation, spaces or emoji: used to match 「特になし。」 etc."""
     return _NOT_LETTER.sub("", text.lower())

@@ -10,14 +10,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
 from .. import schema as S
+from ..text import clip
 
 STATUS_JA = {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.STATUS_TOO_SHORT: "短すぎ",
              S.STATUS_NON_ANSWER: "「特になし」等", S.STATUS_DUPLICATE: "重複"}
-
-
-def _clip(text, n: int = 160) -> str:
-    t = " ".join(str(text).split())
-    return t if len(t) <= n else t[: n - 1] + "…"
 
 
 def _num(v, default=0.0) -> float:
@@ -131,12 +127,12 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
         if t["topic_id"] < 0:
             continue
         members = ok[ok[S.TOPIC_ID] == t["topic_id"]].sort_values(S.SENTIMENT_SCORE)
-        examples = [{"id": r[S.ID], "text": _clip(r[S.TEXT]), "label": r[S.SENTIMENT_LABEL], "score": _num(r[S.SENTIMENT_SCORE])}
+        examples = [{"id": r[S.ID], "text": clip(r[S.TEXT], 160), "label": r[S.SENTIMENT_LABEL], "score": _num(r[S.SENTIMENT_SCORE])}
                     for _, r in pd.concat([members.head(4), members.tail(2)]).drop_duplicates(S.ID).iterrows()]
         row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
         drill.append({**t, "lineage": LINEAGE_JA.get(str(row.get("lineage", "")), ""),
                       "trend": row.get("trend", "") if isinstance(row.get("trend", ""), str) else "", "examples": examples,
-                      "stages": ok[ok[S.TOPIC_ID] == t["topic_id"]][S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
+                      "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
     return template.render(
         period=period, history=history, drivers=drivers, emerging=emerging, movers=movers[:6], drill=drill,
         trends=_trend_view(trend_tables, ids_for_trends, labels),

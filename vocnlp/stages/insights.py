@@ -17,13 +17,13 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import IssuesConfig
+from ..text import clip
 
 QUOTE_CHARS = 200
 
 
 def _quote(text: str) -> str:
-    t = " ".join(str(text).split())
-    return t if len(t) <= QUOTE_CHARS else t[: QUOTE_CHARS - 1] + "…"
+    return clip(text, QUOTE_CHARS)
 
 
 def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3) -> pd.DataFrame:

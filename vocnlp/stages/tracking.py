@@ -25,18 +25,17 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
-from .topics import TopicResult, _join, _l2, _readable, fit_topics
+from .topics import TopicResult, _centroids, _join, _l2, _readable, fit_topics
 from .trends import two_proportion_p
 
 
 @dataclass
 class TrackResult(TopicResult):
-    new_topics: pd.DataFrame = field(default_factory=pd.DataFrame)  # topic_id, topic_label, keywords, centroid, threshold
-    updated_centroids: dict[int, np.ndarray] = field(default_factory=dict)
+    # topic_id, topic_label, keywords, centroid, threshold, baseline (last period's comments it would have taken)
+    new_topics: pd.DataFrame = field(default_factory=pd.DataFrame)
     state: dict[int, tuple[np.ndarray, float]] = field(default_factory=dict)  # every topic after this period
     merged: dict[int, int] = field(default_factory=dict)  # retired topic -> the topic it was merged into
     split_from: dict[int, int] = field(default_factory=dict)  # new topic -> the known topic it split from
-    assigned_to_known: int = 0
     reference_mean: np.ndarray | None = None
 
 
@@ -92,8 +91,8 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
     words = np.array(cv.get_feature_names_out())
     out = {}
     for row, t in zip(ctfidf, ids):
-        order = np.argsort(-row)
-        out[t] = [w for w in words[order][: n * 2] if _readable(w) and row[list(words).index(w)] > 0][:n] if len(words) else []
+        order = np.argsort(-row)[: n * 2]
+        out[t] = [words[j] for j in order if row[j] > 0 and _readable(words[j])][:n]
     return out
 
 
@@ -115,14 +114,14 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         cents[int(r.topic_id)] = np.asarray(r.centroid, dtype=np.float32)
         thresholds[int(r.topic_id)] = max(float(r.threshold), cfg.assign_floor)
         labels[int(r.topic_id)] = r.topic_label
+    known_ids = np.array(sorted(cents), dtype=int)
+    known_C = _l2(np.vstack([cents[i] for i in known_ids])) if cents else np.zeros((0, normed.shape[1] if n else 0))
     if cents and n:
-        ids = np.array(sorted(cents))
-        C = _l2(np.vstack([cents[i] for i in ids]))
-        thr = np.array([thresholds[i] for i in ids])
-        sims = normed @ C.T
+        thr = np.array([thresholds[i] for i in known_ids])
+        sims = normed @ known_C.T
         best = sims.argmax(axis=1)
         fits = sims[np.arange(n), best] >= thr[best]
-        assign[fits] = ids[best[fits]]
+        assign[fits] = known_ids[best[fits]]
     known = int((assign >= 0).sum())
 
     # cluster what fits no known topic; a cluster close to a known topic joins it, the rest are new topics
@@ -144,10 +143,9 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             members = rest[local.assignments == lt]
             centroid = _l2(normed[members].mean(axis=0, keepdims=True))[0]
             if cents:
-                ids = np.array(sorted(cents))
-                s_known = _l2(np.vstack([cents[i] for i in ids])) @ centroid
+                s_known = known_C @ centroid
                 if s_known.max() >= cfg.merge_threshold:
-                    assign[members] = ids[s_known.argmax()]
+                    assign[members] = known_ids[s_known.argmax()]
                     joined += len(members)
                     continue
             clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
@@ -159,24 +157,23 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             # go to their nearest known topics instead of founding a topic that only looks new
             prev = _l2(previous - mu)
             kept = []
-            ids = np.array(sorted(cents))
-            C = _l2(np.vstack([cents[i] for i in ids]))
             for members, centroid, label, keywords in clusters:
                 thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
                 base = int((prev @ centroid >= thr).sum())
                 if two_proportion_p(len(members), n, base, len(prev)) < cfg.new_topic_p and len(members) / n > base / len(prev):
-                    kept.append((members, centroid, label, keywords))
+                    kept.append((members, centroid, label, keywords, base))
                 else:
-                    assign[members] = ids[(normed[members] @ C.T).argmax(axis=1)]
+                    assign[members] = known_ids[(normed[members] @ known_C.T).argmax(axis=1)]
                     joined += len(members)
             clusters = kept
-        for members, centroid, label, keywords in clusters:
+        for members, centroid, label, keywords, *baseline in clusters:
             gid = next_id + len(new_rows)
             new_rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: label, "keywords": keywords, "centroid": centroid,
-                             "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)})
+                             "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile),
+                             "baseline": baseline[0] if baseline else 0})
             assign[members] = gid
             labels[gid] = label
-    new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold"])
+    new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold", "baseline"])
     all_cents = {**cents, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}}
 
     # what is still left joins the nearest topic when it is at least assign_floor close (outlier reduction)
@@ -211,12 +208,10 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     # a new topic close to a known one (but not close enough to join it) split off from it
     related: dict[int, int] = {}
     if cents:
-        ids = np.array(sorted(cents))
-        C = _l2(np.vstack([cents[i] for i in ids]))
         for r in new_rows:
-            sims = C @ r["centroid"]
+            sims = known_C @ r["centroid"]
             if sims.max() >= cfg.split_threshold:
-                related[int(r[S.TOPIC_ID])] = int(ids[sims.argmax()])
+                related[int(r[S.TOPIC_ID])] = int(known_ids[sims.argmax()])
     state = {tid: (updated.get(tid, c), thresholds[tid]) for tid, c in cents.items()}
     state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
     kw = week_keywords(tokens, assign, cfg.n_keywords)
@@ -224,20 +219,15 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     rows = [{S.TOPIC_ID: int(t), S.TOPIC_LABEL: labels.get(t, "未分類") if t >= 0 else "未分類",
              "keywords": "、".join(kw.get(t, [])), "size": int(sizes.get(t, 0))} for t in sorted(set(assign.tolist()))]
     table = pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
-    raw = _l2(embeddings) if n else embeddings
-    centroids = {}
-    for t in set(assign.tolist()) - {-1}:
-        c = raw[assign == t].mean(axis=0)
-        centroids[int(t)] = c / (np.linalg.norm(c) or 1.0)
+    centroids = _centroids(_l2(embeddings), assign) if n else {}
     if n and (assign == -1).mean() > 0.2:
         warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.assign_floor to assign more of them."))
     params = {**local_params, "mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
               "joined_known_after_clustering": joined, "new_topics": len(new_rows)}
     params["merged"] = {str(k): v for k, v in merged.items()}
-    return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, updated_centroids=updated, state=state,
-                       merged=merged, split_from=related,
-                       assigned_to_known=known + joined, reference_mean=mu)
+    return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, state=state, merged=merged,
+                       split_from=related, reference_mean=mu)
 
 
 __all__ = ["TrackResult", "track_topics"]

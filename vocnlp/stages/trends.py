@@ -176,17 +176,3 @@ def drivers(df: pd.DataFrame, column: str, cfg: DriversConfig) -> tuple[pd.DataF
                      "score_impact": round(score_value(scores[~inside], nps) - overall, 2)})
     info = {"column": column, "kind": "NPS" if nps else "mean", "overall": round(overall, 2), "n": int(valid.size)}
     return pd.DataFrame(rows, columns=[S.TOPIC_ID, "score_n", "topic_score", "score_impact"]), info
-
-
-def baseline_counts(prev_items: pd.DataFrame | None, new_topics: pd.DataFrame, reference_mean: np.ndarray | None) -> dict[int, int]:
-    """How many of last period's comments the new topics would have taken (same assignment rule)."""
-    if prev_items is None or not len(new_topics) or "_embedding" not in prev_items.columns:
-        return {}
-    E = np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
-    if reference_mean is not None:
-        E = E - reference_mean
-    E /= np.clip(np.linalg.norm(E, axis=1, keepdims=True), 1e-9, None)
-    C = np.vstack([np.asarray(c, dtype=np.float32) for c in new_topics.centroid])
-    sims = E @ C.T
-    thr = new_topics.threshold.to_numpy(dtype=float)
-    return {int(t): int((sims[:, k] >= thr[k]).sum()) for k, t in enumerate(new_topics[S.TOPIC_ID])}
