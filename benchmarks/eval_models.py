@@ -79,10 +79,9 @@ def main() -> None:
                                             "heldout_accuracy": round(h.accuracy, 4)})
         if task == "sentiment":
             from vocnlp.config import SegmentConfig
+            from vocnlp.japanese import analyse, split
             from vocnlp.models.lexicon import combine, load_lexicon, score_segment
-            from vocnlp.stages.segment import split
             from vocnlp.stages.sentiment import label_for
-            from vocnlp.stages.tokenize import analyse
 
             lex = load_lexicon(lexicon)
 

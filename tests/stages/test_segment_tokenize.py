@@ -2,8 +2,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vocnlp.config import SegmentConfig, resolve_resource
-from vocnlp.stages.segment import split
-from vocnlp.stages.tokenize import analyse, content_words, load_stopwords
+from vocnlp.japanese import analyse, content_words, load_stopwords, split
 from vocnlp.text import normalize
 
 STOP = load_stopwords(str(resolve_resource("builtin:stopwords_ja.txt")))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..stages.tokenize import analyse
+from ..japanese import analyse, split
 
 
 def ngram_terms(text: str) -> list[str]:
@@ -57,7 +57,6 @@ def lexicon_features(texts: list[str], lexicon_path) -> np.ndarray:
     """The dictionary scorer's view: item score, raw sum, counts of positive/negative cues, and flags."""
     from ..config import SegmentConfig
     from ..models.lexicon import combine, load_lexicon, score_segment
-    from ..stages.segment import split
 
     lex = load_lexicon(str(lexicon_path))
     out = np.zeros((len(texts), 7), dtype=np.float32)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..stages.tokenize import Morph
+from ..japanese import Morph
 
 INTENSIFIERS = {"とても": 1.5, "すごく": 1.5, "すごい": 1.4, "凄く": 1.5, "非常": 1.6, "本当": 1.4, "ほんと": 1.4,
                 "めちゃくちゃ": 1.7, "めちゃ": 1.6, "めっちゃ": 1.6, "超": 1.6, "かなり": 1.4, "大変": 1.5, "最も": 1.5,

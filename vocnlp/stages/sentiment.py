@@ -11,8 +11,8 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import SentimentConfig
+from ..japanese import analyse
 from ..models.lexicon import Scored, combine, load_lexicon, score_segment
-from .tokenize import analyse
 
 
 def label_for(score: float, band: float) -> str:

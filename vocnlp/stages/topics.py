@@ -51,7 +51,7 @@ def auto_min_size(n_docs: int, cfg: TopicsConfig) -> int:
     return int(max(3, min(50, round(n_docs * 0.012))))
 
 
-def _l2(x: np.ndarray) -> np.ndarray:
+def l2_normalize(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=1, keepdims=True)
     n[n == 0] = 1.0
     return x / n
@@ -63,14 +63,14 @@ def document_vectors(embeddings: np.ndarray, tokens: list[list[str]], cfg: Topic
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     n = len(embeddings)
-    centred = _l2(embeddings - embeddings.mean(axis=0))
+    centred = l2_normalize(embeddings - embeddings.mean(axis=0))
     k = max(2, min(cfg.n_components * 3, n - 1, embeddings.shape[1]))
-    parts = [_l2(PCA(n_components=k, svd_solver="full", random_state=cfg.seed).fit_transform(centred))]
+    parts = [l2_normalize(PCA(n_components=k, svd_solver="full", random_state=cfg.seed).fit_transform(centred))]
     try:
         tf = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit_transform(tokens)
         if tf.shape[1] > 2:
             lsa = TruncatedSVD(n_components=min(40, tf.shape[1] - 1, n - 1), random_state=cfg.seed).fit_transform(tf)
-            parts.append(_l2(lsa))
+            parts.append(l2_normalize(lsa))
     except ValueError:  # empty vocabulary: every doc is stopwords only
         pass
     return np.hstack([p / math.sqrt(len(parts)) for p in parts]).astype(np.float32)
@@ -80,11 +80,11 @@ def _identity(x):
     return x
 
 
-def _join(tokens: list[str]) -> str:
+def join_tokens(tokens: list[str]) -> str:
     return " ".join(t.replace(" ", "") for t in tokens) or "_"
 
 
-def _readable(word: str) -> bool:
+def readable_word(word: str) -> bool:
     return bool(_JP.search(word)) and len(word) <= 12 and word != "_"
 
 
@@ -93,7 +93,7 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
     chosen: list[str] = []
     ordered = [w for w in words if w in nouns] + [w for w in words if w not in nouns] if nouns else words
     for w in ordered:
-        if not _readable(w) or any(w in c or c in w for c in chosen):
+        if not readable_word(w) or any(w in c or c in w for c in chosen):
             continue
         chosen.append(w)
         if len(chosen) == n:
@@ -123,7 +123,7 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     vectors = document_vectors(embeddings, tokens, cfg)
     n_topics = auto_n_topics(n, cfg)
     min_size = auto_min_size(n, cfg)
-    docs = [_join(t) for t in tokens]
+    docs = [join_tokens(t) for t in tokens]
     # Ward clustering needs n^2 memory: above max_cluster_docs, cluster a seeded sample and give every
     # other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear.
     fit_idx = np.arange(n)
@@ -146,9 +146,9 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     topics = np.full(n, -1, dtype=int)
     topics[fit_idx] = np.asarray(fitted)
     if len(fit_idx) < n:
-        V = _l2(vectors)
+        V = l2_normalize(vectors)
         ids = np.array(sorted(set(topics[fit_idx].tolist()) - {-1}))
-        C = _l2(np.vstack([V[fit_idx][topics[fit_idx] == t].mean(axis=0) for t in ids]))
+        C = l2_normalize(np.vstack([V[fit_idx][topics[fit_idx] == t].mean(axis=0) for t in ids]))
         rest = np.setdiff1d(np.arange(n), fit_idx)
         for start in range(0, len(rest), 20000):
             chunk = rest[start : start + 20000]
@@ -159,8 +159,8 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     small = set(sizes[sizes < min_size].index)
     if small:
         topics = np.where(np.isin(topics, list(small)), -1, topics)
-    normed = _l2(embeddings)
-    centroids = _centroids(normed, topics)
+    normed = l2_normalize(embeddings)
+    centroids = centroids_of(normed, topics)
     if cfg.reduce_outliers and centroids and (topics == -1).any():
         ids = np.array(sorted(centroids))
         C = np.vstack([centroids[i] for i in ids])
@@ -169,12 +169,12 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         best = sims.argmax(axis=1)
         close = sims[np.arange(len(out)), best] >= cfg.outlier_threshold
         topics[out[close]] = ids[best[close]]
-        centroids = _centroids(normed, topics)
+        centroids = centroids_of(normed, topics)
     # renumber by size (0 = largest) so ids read naturally; keep -1
     order = [t for t in pd.Series(topics[topics >= 0]).value_counts().index]
     remap = {old: new for new, old in enumerate(order)}
     topics = np.array([remap.get(t, -1) for t in topics])
-    centroids = _centroids(normed, topics)
+    centroids = centroids_of(normed, topics)
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns that we reassign topics, which we mean to
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -197,7 +197,7 @@ def _reducer(cfg: TopicsConfig):
     return BaseDimensionalityReduction()  # vectors are already PCA/LSA-reduced
 
 
-def _centroids(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
+def centroids_of(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
     out = {}
     for t in np.unique(topics):
         if t >= 0:
@@ -214,7 +214,7 @@ def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str]) 
             words: list[str] = []
             label = "未分類"
         else:
-            words = [w for w, _ in (model.get_topic(t) or []) if _readable(w)]
+            words = [w for w, _ in (model.get_topic(t) or []) if readable_word(w)]
             label = _label(words, cfg.label_words, nouns)
         rows.append({S.TOPIC_ID: int(t), S.TOPIC_LABEL: label, "keywords": "、".join(words[: cfg.n_keywords]),
                      "size": int(sizes.get(t, 0))})
@@ -228,8 +228,8 @@ def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCo
         return TopicResult(np.zeros(0, dtype=int), pd.DataFrame(columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"]),
                            {}, warn, {"n_clusters": 0})
     counts = pd.Series([w for ts in tokens for w in set(ts)]).value_counts()
-    words = [w for w in counts.index if _readable(w)][: cfg.n_keywords]
+    words = [w for w in counts.index if readable_word(w)][: cfg.n_keywords]
     topics = np.zeros(n, dtype=int)
     table = pd.DataFrame([{S.TOPIC_ID: 0, S.TOPIC_LABEL: _label(words, cfg.label_words, nouns), "keywords": "、".join(words),
                            "size": n}])
-    return TopicResult(topics, table, _centroids(_l2(embeddings), topics), warn, {"n_clusters": 1})
+    return TopicResult(topics, table, centroids_of(l2_normalize(embeddings), topics), warn, {"n_clusters": 1})

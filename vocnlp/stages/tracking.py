@@ -25,7 +25,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
-from .topics import TopicResult, _centroids, _join, _l2, _readable, fit_topics
+from .topics import TopicResult, centroids_of, fit_topics, join_tokens, l2_normalize, readable_word
 from .trends import two_proportion_p
 
 
@@ -65,7 +65,7 @@ def _merge_similar(clusters: list, normed: np.ndarray, threshold: float) -> list
     for members_idx in groups.values():
         parts = sorted((clusters[i] for i in members_idx), key=lambda c: -len(c[0]))
         members = np.concatenate([c[0] for c in parts])
-        centroid = _l2(normed[members].mean(axis=0, keepdims=True))[0]
+        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
         merged.append((members, centroid, parts[0][2], parts[0][3]))
     merged.sort(key=lambda c: -len(c[0]))
     return merged
@@ -79,7 +79,7 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
     ids = sorted(t for t in set(topics.tolist()) if t >= 0)
     if not ids:
         return {}
-    docs = [" ".join(_join(tokens[i]) for i in np.where(topics == t)[0]) for t in ids]
+    docs = [" ".join(join_tokens(tokens[i]) for i in np.where(topics == t)[0]) for t in ids]
     try:
         cv = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
         counts = cv.fit_transform(docs)
@@ -92,7 +92,7 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
     out = {}
     for row, t in zip(ctfidf, ids):
         order = np.argsort(-row)[: n * 2]
-        out[t] = [words[j] for j in order if row[j] > 0 and _readable(words[j])][:n]
+        out[t] = [words[j] for j in order if row[j] > 0 and readable_word(words[j])][:n]
     return out
 
 
@@ -103,7 +103,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject)."""
     n = len(embeddings)
     mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
-    normed = _l2(embeddings - mu) if n else embeddings
+    normed = l2_normalize(embeddings - mu) if n else embeddings
     warn: list[RunWarning] = []
     active = registry[registry.merged_into.isna()] if len(registry) else registry
     assign = np.full(n, -1, dtype=int)
@@ -115,7 +115,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         thresholds[int(r.topic_id)] = max(float(r.threshold), cfg.assign_floor)
         labels[int(r.topic_id)] = r.topic_label
     known_ids = np.array(sorted(cents), dtype=int)
-    known_C = _l2(np.vstack([cents[i] for i in known_ids])) if cents else np.zeros((0, normed.shape[1] if n else 0))
+    known_C = l2_normalize(np.vstack([cents[i] for i in known_ids])) if cents else np.zeros((0, normed.shape[1] if n else 0))
     if cents and n:
         thr = np.array([thresholds[i] for i in known_ids])
         sims = normed @ known_C.T
@@ -141,7 +141,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             if lt < 0 or sizes.get(lt, 0) < min_size:
                 continue
             members = rest[local.assignments == lt]
-            centroid = _l2(normed[members].mean(axis=0, keepdims=True))[0]
+            centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
             if cents:
                 s_known = known_C @ centroid
                 if s_known.max() >= cfg.merge_threshold:
@@ -155,7 +155,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             # a cluster is a new topic only if it was not already there: the previous period's comments are
             # checked against it with the same rule; if it is not significantly more common now, its comments
             # go to their nearest known topics instead of founding a topic that only looks new
-            prev = _l2(previous - mu)
+            prev = l2_normalize(previous - mu)
             kept = []
             for members, centroid, label, keywords in clusters:
                 thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
@@ -179,7 +179,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     # what is still left joins the nearest topic when it is at least assign_floor close (outlier reduction)
     if all_cents and (assign < 0).any():
         ids = np.array(sorted(all_cents))
-        C = _l2(np.vstack([all_cents[i] for i in ids]))
+        C = l2_normalize(np.vstack([all_cents[i] for i in ids]))
         left = np.where(assign < 0)[0]
         sims = normed[left] @ C.T
         best = sims.argmax(axis=1)
@@ -191,8 +191,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     for tid, old in cents.items():
         members = assign == tid
         if members.any():
-            mean = _l2(normed[members].mean(axis=0, keepdims=True))[0]
-            updated[tid] = _l2((cfg.centroid_momentum * old + (1 - cfg.centroid_momentum) * mean)[None, :])[0]
+            mean = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+            updated[tid] = l2_normalize((cfg.centroid_momentum * old + (1 - cfg.centroid_momentum) * mean)[None, :])[0]
 
     # known topics whose centroids have converged (same subject, described two ways) are merged: the
     # smaller one's comments move to the larger, and it is retired (merged_into) from next week on
@@ -219,7 +219,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     rows = [{S.TOPIC_ID: int(t), S.TOPIC_LABEL: labels.get(t, "未分類") if t >= 0 else "未分類",
              "keywords": "、".join(kw.get(t, [])), "size": int(sizes.get(t, 0))} for t in sorted(set(assign.tolist()))]
     table = pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
-    centroids = _centroids(_l2(embeddings), assign) if n else {}
+    centroids = centroids_of(l2_normalize(embeddings), assign) if n else {}
     if n and (assign == -1).mean() > 0.2:
         warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.assign_floor to assign more of them."))
