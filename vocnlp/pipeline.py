@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
-AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
+AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row",
+            S.DUPLICATE]
 
 
 @dataclass
@@ -216,7 +217,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
               "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
               "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
-              "segments": len(segments), "pii_masked": dict(pii)}
+              "segments": len(segments), "pii_masked": dict(pii), "duplicates": int(df[S.DUPLICATE].sum())}
     if cache:
         cache.close()
     if store is not None:
@@ -272,7 +273,7 @@ def _open_history(cfg: RunConfig, period: str | None, warn: list) -> tuple[Histo
         warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
                                        "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         return None, None
-    store = HistoryStore(cfg.resolve_path(cfg.history.path))
+    store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
     later = store.later_periods(period)
     if later and period in store.periods():
         store.close()

@@ -107,6 +107,8 @@ class LinearTextClassifier:
 
     def tune(self, texts: list[str], X: np.ndarray, y) -> None:
         """Per-label thresholds (multi-label, best dev F1) or a temperature (single label, best dev log-loss)."""
+        from sklearn.metrics import f1_score
+
         Z = self.decision_function(texts, X)
         if self.multi_label_:
             Y = np.array([[c in labels for c in self.classes_] for labels in y], dtype=bool)
@@ -114,9 +116,7 @@ class LinearTextClassifier:
             for k in range(len(self.classes_)):
                 best, best_t = -1.0, 0.5
                 for t in np.arange(0.1, 0.91, 0.025):
-                    pred = P[:, k] >= t
-                    tp = (pred & Y[:, k]).sum()
-                    f1 = 2 * tp / max(1, pred.sum() + Y[:, k].sum())
+                    f1 = f1_score(Y[:, k], P[:, k] >= t, zero_division=0)
                     if f1 > best + 1e-9:
                         best, best_t = f1, t
                 self.thresholds_[k] = best_t
@@ -137,16 +137,14 @@ class LinearTextClassifier:
         probability: fewer positive/negative swaps, chosen by dev macro-F1."""
         P = _softmax(Z / self.temperature_)
         neutral = self.classes_.index("neutral")
+        from sklearn.metrics import f1_score
+
         best, best_t = -1.0, 0.0
         for t in np.arange(0.0, 0.71, 0.05):
             pred = self._abstain(P, t, neutral)
-            f1s = []
-            for k in range(len(self.classes_)):
-                tp = np.sum((pred == k) & (idx == k))
-                denom = np.sum(pred == k) + np.sum(idx == k)
-                f1s.append(2 * tp / denom if denom else 0.0)
-            if np.mean(f1s) > best + 1e-9:
-                best, best_t = float(np.mean(f1s)), float(t)
+            f1 = float(f1_score(idx, pred, labels=list(range(len(self.classes_))), average="macro", zero_division=0))
+            if f1 > best + 1e-9:
+                best, best_t = f1, float(t)
         self.abstain_ = best_t
 
     @staticmethod

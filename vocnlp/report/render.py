@@ -13,7 +13,7 @@ from .. import schema as S
 from ..text import clip
 
 STATUS_JA = {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.STATUS_TOO_SHORT: "短すぎ",
-             S.STATUS_NON_ANSWER: "「特になし」等", S.STATUS_DUPLICATE: "重複"}
+             S.STATUS_NON_ANSWER: "「特になし」等"}
 
 
 def _num(v, default=0.0) -> float:
