@@ -34,7 +34,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class LinearTextClassifier:
-    """Multi-label (one-vs-rest, thresholds tuned on dev) or single-label (multinomial, temperature-scaled).
+    """Implements ``vocnlp.models.base.TextClassifier``. Multi-label (one-vs-rest, thresholds tuned on dev) or single-label (multinomial, temperature-scaled).
 
     ``fit(texts, X, y)``: texts are normalised comments, X their embeddings, y a list of label lists
     (multi-label) or labels.
@@ -66,6 +66,7 @@ class LinearTextClassifier:
 
         self.classes_ = list(self.classes)
         self.multi_label_ = self.multi_label
+        self.abstain_ = 0.0
         if self.use_ngrams:
             self.ngrams_ = NgramTfidf().fit(texts)
         F = self._features(texts, X)
@@ -171,7 +172,7 @@ class LinearTextClassifier:
     def predict_from_proba(self, P: np.ndarray) -> list:
         if self.multi_label_:
             return [[c for c, p, t in zip(self.classes_, row, self.thresholds_) if p >= t] for row in P]
-        if getattr(self, "abstain_", 0.0) and "neutral" in self.classes_:
+        if self.abstain_ and "neutral" in self.classes_:
             return [self.classes_[i] for i in self._abstain(P, self.abstain_, self.classes_.index("neutral"))]
         return [self.classes_[i] for i in P.argmax(axis=1)]
 
@@ -182,7 +183,7 @@ class LinearTextClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_,
                   "temperature": np.array([self.temperature_], dtype=np.float32),
-                  "abstain": np.array([getattr(self, "abstain_", 0.0)], dtype=np.float32)}
+                  "abstain": np.array([self.abstain_], dtype=np.float32)}
         if self.use_ngrams:
             arrays["idf"] = self.ngrams_.idf_
             (folder / "vocab.json").write_text(json.dumps(self.ngrams_.vocabulary_, ensure_ascii=False), encoding="utf-8")
