@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from .. import __version__
 from ..errors import ModelLoadError
+from ..versions import runtime_versions
 from .features import NgramTfidf, lexicon_features
 
 FORMAT = "vocnlp-linear/1"
@@ -191,6 +192,7 @@ class LinearTextClassifier:
         files = ["weights.safetensors"] + (["vocab.json"] if self.use_ngrams else [])
         meta = {
             "format": FORMAT, "vocnlp_version": __version__,
+            "versions": runtime_versions(),  # the n-gram vocabulary depends on the UniDic dictionary's version
             "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": {"classes": self.classes_, "multi_label": self.multi_label_, "use_ngrams": self.use_ngrams,
                        "use_lexicon": self.use_lexicon, "C": self.C, "embedding_weight": self.embedding_weight,
