@@ -37,6 +37,7 @@ def test_a_custom_stage_set_reaches_every_output(tmp_path, use_fake_embedder):
     for w in ("2026-W44", "2026-W45"):
         rows = pd.read_csv(SAMPLE_DIR / f"midori_{w}.csv", dtype=str, keep_default_na=False).head(80)
         rows.loc[len(rows)] = rows.loc[0]  # an exact duplicate comment: flagged, still analysed
+        rows["duplicate"] = "input value"  # an input column with the flag's name passes through untouched
         p = tmp_path / f"shop_{w}.csv"
         rows.to_csv(p, index=False)
         weeks.append(run_pipeline(p, tmp_path / w, cfg))
@@ -47,6 +48,7 @@ def test_a_custom_stage_set_reaches_every_output(tmp_path, use_fake_embedder):
     assert res.manifest["models"]["journey_stage"]["labels"] == ["来店", "接客", "会計"]
     assert items.duplicate.tolist()[-1] == "True" and res.manifest["counts"]["duplicates"] >= 1
     assert items.status.tolist()[-1] == items.status.tolist()[0]
+    assert set(items.input_duplicate) == {"input value"}
 
     html = (tmp_path / "2026-W45" / "report.html").read_text(encoding="utf-8")
     heat = html[html.index('<table class="heat">'):]

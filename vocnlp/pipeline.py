@@ -46,8 +46,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
-AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row",
-            S.DUPLICATE]
+AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
 
 
 @dataclass
@@ -91,6 +90,7 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
         items[S.cx_column(lab)] = df[S.cx_column(lab)].values
     for c in AFTER_CX:
         items[c] = (df[S.ROW] + 1).values if c == "row" else df[c].values
+    items[S.DUPLICATE] = df[S.IS_DUPLICATE].values
     passthrough = [c for c in ing.frame.columns if c != S.ROW]
     for c in passthrough:
         values = df[S.TEXT].values if c == ing.text_column else df[c].values  # the text column carries masked text
@@ -225,7 +225,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
               "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
               "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
-              "segments": len(segments), "pii_masked": dict(pii), "duplicates": int(df[S.DUPLICATE].sum())}
+              "segments": len(segments), "pii_masked": dict(pii), "duplicates": int(df[S.IS_DUPLICATE].sum())}
     if cache:
         cache.close()
     if store is not None:

@@ -33,6 +33,7 @@ TEXT_NORM = "_text_norm"  # normalised text the models see
 PII_COUNT = "_pii_count"
 SEGMENTS = "_segments"  # list[str] per item
 TOKENS = "_tokens"  # list[str] content-word base forms per item
+IS_DUPLICATE = "_duplicate"  # bool per item, written to items as DUPLICATE
 
 # -- statuses ---------------------------------------------------------------------------------
 STATUS_OK = "ok"

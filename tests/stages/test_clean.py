@@ -34,5 +34,5 @@ def test_training_follows_the_privacy_setting_too():
 def test_exact_duplicates_are_flagged_and_still_analysed():
     cfg = load_config(None)
     out = _run(["配送が遅い", "店員さんが親切", "配送が遅い", "なし", "なし", "配送が遅い "], cfg)
-    assert out[S.DUPLICATE].tolist() == [False, False, True, False, False, False]
+    assert out[S.IS_DUPLICATE].tolist() == [False, False, True, False, False, False]
     assert out[S.STATUS].tolist() == ["ok", "ok", "ok", "non_answer", "non_answer", "ok"]

@@ -1,7 +1,7 @@
 """Normalise text, mask PII, and decide which rows are analysed (``status``).
 
 Requires: the text column named in the ingest result. Adds: S.TEXT_RAW, S.TEXT_NORM, S.TEXT (display
-text, PII-masked when privacy.mask_pii), S.STATUS, S.PII_COUNT, S.DUPLICATE (an analysed row whose exact text
+text, PII-masked when privacy.mask_pii), S.STATUS, S.PII_COUNT, S.IS_DUPLICATE (an analysed row whose exact text
 an earlier row of the run already had: still analysed, so every copy keeps its topic and sentiment, but
 flagged and counted so a pasted-in-twice export is visible).
 """
@@ -93,6 +93,6 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
         pii_counts.append(n_pii)
         duplicates.append(False)
     out = df.assign(**{S.TEXT_RAW: raw, S.TEXT_NORM: norms, S.STATUS: statuses, S.PII_COUNT: pii_counts,
-                       S.DUPLICATE: duplicates})
+                       S.IS_DUPLICATE: duplicates})
     out[S.TEXT] = displays
     return out, totals
