@@ -1,5 +1,6 @@
 """Evaluate the shipped models: dev and held-out metrics, learning curves, the dictionary baseline,
-and a near-duplicate check of the labelled data.
+the journey-stage calibration error, the effect of the sentiment abstention, and a near-duplicate
+check of the labelled data.
 
     python benchmarks/eval_models.py [--out docs/model_eval.json]
 
@@ -38,6 +39,41 @@ def near_duplicates(texts: list[str], X: np.ndarray, threshold: float = 0.95) ->
     return [(int(a), int(b), float(S[a, b])) for a, b in zip(i, j)]
 
 
+def calibration_error(P: np.ndarray, y: list[str], classes: list[str], bins: int = 10) -> float:
+    """Expected calibration error: |accuracy - mean confidence| per confidence bin (10 equal-width bins),
+    weighted by the bin's share of the items (Guo et al. 2017)."""
+    conf = P.max(axis=1)
+    correct = P.argmax(axis=1) == np.array([classes.index(v) for v in y])
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(sum(abs(correct[which == b].mean() - conf[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
+
+
+def calibration(model, splits: dict) -> dict:
+    """ECE with the tuned temperature and with none (temperature 1), per split."""
+    from vocnlp.models.trained import _softmax
+
+    out = {"temperature": round(model.temperature_, 4), "bins": 10}
+    for name, (texts, X, y) in splits.items():
+        Z = model.decision_function(texts, X)
+        out[name] = {"ece": round(calibration_error(_softmax(Z / model.temperature_), y, model.classes_), 4),
+                     "ece_without_temperature": round(calibration_error(_softmax(Z), y, model.classes_), 4)}
+    return out
+
+
+def abstention(model, splits: dict, task: str) -> dict:
+    """Sentiment with and without the tuned abstention (weak positive/negative leanings called neutral)."""
+    out = {"abstain_below": round(float(model.abstain_), 4)}
+    for name, (texts, X, y) in splits.items():
+        P = model.predict_proba(texts, X)
+        with_ = compute_metrics(task, model.classes_, False, y, model.predict_from_proba(P))
+        without = compute_metrics(task, model.classes_, False, y, [model.classes_[i] for i in P.argmax(axis=1)])
+        out[name] = {"polarity_confusion": round(with_.polarity_confusion, 4),
+                     "polarity_confusion_without": round(without.polarity_confusion, 4),
+                     "macro_f1": round(with_.macro_f1, 4), "macro_f1_without": round(without.macro_f1, 4)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "model_eval.json")
@@ -68,6 +104,11 @@ def main() -> None:
                              "dev": compute_metrics(task, classes, multi, list(y[dv]), shipped.predict(list(T[dv]), XT[dv])).as_dict(),
                              "heldout": compute_metrics(task, classes, multi, yh, shipped.predict(H, XH)).as_dict()},
                  "learning_curve": []}
+        splits = {"dev": (list(T[dv]), XT[dv], list(y[dv])), "heldout": (H, XH, yh)}
+        if task == "journey_stage":
+            entry["shipped"]["calibration"] = calibration(shipped, splits)
+        if task == "sentiment":
+            entry["shipped"]["abstention"] = abstention(shipped, splits, task)
         for frac in (0.25, 0.5, 1.0):
             keep = tr & (np.random.RandomState(0).rand(len(train)) < frac) if frac < 1 else tr
             m = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), lexicon_path=lexicon)

@@ -19,7 +19,6 @@ import pytest
 from typer.testing import CliRunner
 
 from vocnlp.cli.main import app
-from vocnlp.config import TopicsConfig
 
 runner = CliRunner()
 
@@ -30,11 +29,6 @@ classify:
 sentiment: {{method: lexicon}}
 embed: {{cache_dir: "{cache}"}}
 """
-# Ward linkage in topics.py needs an n x n distance matrix (35.7 GiB for the ~99,000 analysed rows of the
-# 100,000-row case). Where topics.py clusters a sample above topics.max_cluster_docs, that case runs the
-# real topic stage; without that setting it puts every comment in one topic so it can still check the
-# rest of the pipeline at that size. See docs/hardening.md, "Scale".
-ONE_TOPIC = "" if "max_cluster_docs" in TopicsConfig.model_fields else "topics: {min_docs_for_clustering: 100000000}\n"
 
 JA = ["配送が遅くて困りました", "店員さんがとても親切でした", "アプリが重くてログインできない", "ポイントが付与されていません",
       "商品の品質に満足しています", "返品の手続きが分かりにくい"]
@@ -265,7 +259,7 @@ def rows_100k(tmp: Path) -> Case:
         texts[i] = ["", "なし", "😊"][i % 3]
     ids = [f"r{i}" for i in range(100_000)]
     p = _csv(tmp / "big.csv", pd.DataFrame({"id": ids, "text": texts}))
-    return Case(p, ids=ids, config=ONE_TOPIC)
+    return Case(p, ids=ids)  # the real topic stage: it clusters a sample above topics.max_cluster_docs
 
 
 def jsonl_broken_line(tmp: Path) -> Case:

@@ -32,8 +32,13 @@ def test_period_inference(tmp_path):
 def test_statistics():
     assert two_proportion_p(30, 300, 30, 300) == pytest.approx(1.0)
     assert two_proportion_p(40, 300, 5, 300) < 1e-5
+    # sorted p: 0.01, 0.03, 0.04, 0.5 -> p*m/rank: 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
     q = benjamini_hochberg([0.01, 0.04, 0.03, 0.5])
-    assert q == pytest.approx([0.04, 0.04 * 4 / 3, 0.04, 0.5]) or q[0] <= q[1]
+    assert q == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    from scipy.stats import false_discovery_control
+
+    p = [0.001, 0.2, 0.049, 0.03, 0.8, 0.012, 0.5]
+    assert benjamini_hochberg(p) == pytest.approx(false_discovery_control(p, method="bh").tolist())
 
 
 def test_rerun_replaces_period_and_keeps_ids(tmp_path, use_fake_embedder):

@@ -116,3 +116,31 @@ def test_train_from_scores_cli(tmp_path):
     assert m.metadata_["training_data"]["weak_labels_from_score"]["column"] == "nps"
     res = CliRunner().invoke(app, ["train", "cx_dimension", str(SAMPLE_DIR / "midori_2026-W44.csv"), "--from-score", "nps"])
     assert res.exit_code == 2 and "sentiment model only" in res.output
+
+
+def test_a_corrupt_current_model_stops_training_instead_of_disabling_the_gate(tmp_path):
+    from vocnlp.training import _current_model
+
+    assert _current_model(tmp_path / "none_yet") is None  # no model yet: nothing to protect
+    out = tmp_path / "sentiment"
+    shutil.copytree(sorted(BUILTIN.glob("v*"))[-1], out / "v1")
+    assert _current_model(out).classes_ == ["negative", "neutral", "positive"]
+    data = bytearray((out / "v1" / "weights.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (out / "v1" / "weights.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="cannot be compared") as err:
+        _current_model(out)
+    assert "Fix:" in str(err.value) and "--force" in str(err.value)
+    assert _current_model(out, force=True) is None
+
+
+@pytest.mark.parametrize("line", ["良い\t0.5", "良い\tとても\tword", "(良\t0.5\tphrase"])
+def test_a_bad_user_lexicon_is_a_config_error(tmp_path, line):
+    from vocnlp.errors import ConfigError
+    from vocnlp.models.lexicon import load_lexicon
+
+    p = tmp_path / "lex.tsv"
+    p.write_text("# my words\n悪い\t-0.6\tword\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="line 3") as err:
+        load_lexicon(str(p))
+    assert err.value.code == "E200" and "Fix:" in str(err.value)

@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vocnlp.text import bare, has_content, mask_pii, normalize
+from vocnlp.text import PII_TOKENS, bare, has_content, mask_pii, normalize
 
 ALL = ["email", "phone", "postal", "card", "name"]
 
@@ -51,12 +51,25 @@ def test_mask_card_before_phone():
 @given(st.text())
 def test_normalize_never_crashes_and_is_idempotent(s):
     once = normalize(s)
-    assert normalize(once) == once or len(normalize(once)) <= len(once)
+    assert normalize(once) == once
+
+
+def test_normalize_is_idempotent_around_zero_width_spaces():
+    # hypothesis found these: a zero-width space next to a line break used to leave a space that a second pass removed
+    for s in ("a\n\u200bb", "a\u200b\nb", "二行\u200b\r\n\u3000目"):
+        once = normalize(s)
+        assert normalize(once) == once
+    assert normalize("a\u200b\nb") == "a\nb"
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_mask_pii_never_crashes(s):
-    masked, counts = mask_pii(normalize(s), ALL)
+    text = normalize(s)
+    masked, counts = mask_pii(text, ALL)
     assert isinstance(masked, str)
-    assert sum(counts.values()) >= 0
+    assert set(counts) <= set(ALL)
+    if not counts:  # nothing masked: the text is unchanged
+        assert masked == text
+    else:  # one placeholder per masked match
+        assert sum(masked.count(PII_TOKENS[k]) - text.count(PII_TOKENS[k]) for k in counts) == sum(counts.values())

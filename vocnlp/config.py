@@ -178,10 +178,6 @@ class RunConfig(Section):
         """Turn a resource reference from the config into a file path."""
         return resolve_resource(ref, self.base_dir)
 
-    def resolve_path(self, ref: str) -> Path:
-        """A folder the run writes to (history): relative paths start from the current folder."""
-        return Path(ref)
-
     def as_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 

@@ -31,6 +31,16 @@ def _read_run(run_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(p)
 
 
+def run_stage_labels(run_dir: Path, items: pd.DataFrame) -> list[str]:
+    """The journey-stage label set the run used, in its order (from the run's manifest), so a company's own
+    stage set is offered whole; a run folder without it offers the stages its items have."""
+    try:
+        manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return [str(x) for x in manifest["models"]["journey_stage"]["labels"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return sorted(set(items[S.JOURNEY_STAGE].astype(str)) - {""})
+
+
 def priority(items: pd.DataFrame, strategy: str, seed: int = 0) -> np.ndarray:
     """Higher = more worth labelling."""
     n = len(items)
@@ -75,7 +85,7 @@ def export_for_labelling(run_dir: Path, out: Path, n: int = 200, strategy: str =
     write_csv(table, paths["csv"])
     write_xlsx({"to_label": table}, paths["xlsx"])
     cx_labels = [c[len(S.CX_PREFIX):] for c in items.columns if c.startswith(S.CX_PREFIX) and c != S.CX_DIMENSIONS]
-    stages = sorted(set(items[S.JOURNEY_STAGE].astype(str)) - {""}) or []
+    stages = run_stage_labels(run_dir, items)
     tasks = []
     for r in table.itertuples():
         result = [{"from_name": "cx_dimensions", "to_name": "text", "type": "choices",
@@ -90,9 +100,8 @@ def export_for_labelling(run_dir: Path, out: Path, n: int = 200, strategy: str =
         opts = "".join(f"<Choice value={quoteattr(v)}/>" for v in values)
         return f'<Choices name="{name}" toName="text" choice="{"multiple" if multiple else "single"}">{opts}</Choices>'
 
-    all_stages = ["認知", "興味", "検討", "購入", "使用", "推奨"]
     config = ("<View><Text name=\"text\" value=\"$text\"/>" + choices("cx_dimensions", cx_labels, True)
-              + choices("journey_stage", sorted(set(all_stages) | set(stages), key=lambda s: all_stages.index(s) if s in all_stages else 99), False)
+              + choices("journey_stage", stages, False)
               + choices("sentiment_label", list(S.SENTIMENT_LABELS), False) + "</View>")
     paths["labelstudio_config"].write_text(config, encoding="utf-8")
     return paths

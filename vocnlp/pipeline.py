@@ -40,6 +40,7 @@ from .stages import (
     tracking,
     trends,
 )
+from .versions import runtime_versions
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -61,14 +62,21 @@ class RunResult:
 class _Timer:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self._running: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str):
-        t0 = time.perf_counter()
+        t0 = self._running[name] = time.perf_counter()
         try:
             yield
         finally:
+            del self._running[name]
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - t0, 4)
+
+    def so_far(self) -> dict[str, float]:
+        """Timings including the stages still running (the manifest is written inside the outputs stage)."""
+        now = time.perf_counter()
+        return {**self.timings, **{k: round(self.timings.get(k, 0.0) + now - t0, 4) for k, t0 in self._running.items()}}
 
 
 def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str]) -> pd.DataFrame:
@@ -82,6 +90,7 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
         items[S.cx_column(lab)] = df[S.cx_column(lab)].values
     for c in AFTER_CX:
         items[c] = (df[S.ROW] + 1).values if c == "row" else df[c].values
+    items[S.DUPLICATE] = df[S.IS_DUPLICATE].values
     passthrough = [c for c in ing.frame.columns if c != S.ROW]
     for c in passthrough:
         values = df[S.TEXT].values if c == ing.text_column else df[c].values  # the text column carries masked text
@@ -216,7 +225,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
               "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
               "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
-              "segments": len(segments), "pii_masked": dict(pii)}
+              "segments": len(segments), "pii_masked": dict(pii), "duplicates": int(df[S.IS_DUPLICATE].sum())}
     if cache:
         cache.close()
     if store is not None:
@@ -225,6 +234,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     with timer.stage("outputs"):
         manifest = {
             "vocnlp_version": __version__,
+            "versions": runtime_versions(),  # libraries and the UniDic dictionary the tokens come from
             "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "input": {"path": str(input_path), "name": input_path.name, "sha256": ing.sha256, "format": ing.file_format,
                       "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
@@ -257,7 +267,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             outputs.write_csv(issues, tmp / "issues.csv")
             outputs.write_xlsx({"issues": issues, "topics": topic_tab}, tmp / "issues.xlsx")
             (tmp / "report.html").write_text(html, encoding="utf-8")
-            manifest["timings_s"] = dict(timer.timings)
+            manifest["timings_s"] = timer.so_far()  # outputs: rendering and writing every file but this one
             outputs.write_json(manifest, tmp / "manifest.json")
     manifest["timings_s"] = dict(timer.timings)
     return RunResult(output_dir, manifest, issues, topic_tab, items, dict(timer.timings))
@@ -272,7 +282,7 @@ def _open_history(cfg: RunConfig, period: str | None, warn: list) -> tuple[Histo
         warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
                                        "history and week-over-week changes are skipped. Pass --period 2026-W47."))
         return None, None
-    store = HistoryStore(cfg.resolve_path(cfg.history.path))
+    store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
     later = store.later_periods(period)
     if later and period in store.periods():
         store.close()

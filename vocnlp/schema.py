@@ -24,6 +24,7 @@ JOURNEY_CONFIDENCE = "journey_confidence"
 SENTIMENT_LABEL = "sentiment_label"
 SENTIMENT_SCORE = "sentiment_score"
 SENTIMENT_EVIDENCE = "sentiment_evidence"
+DUPLICATE = "duplicate"  # True when an earlier row of the same run has exactly this text (still analysed)
 
 # -- internal columns (prefixed so they never clash with a passed-through input column) -----
 ROW = "_row"  # 0-based input row number
@@ -32,7 +33,7 @@ TEXT_NORM = "_text_norm"  # normalised text the models see
 PII_COUNT = "_pii_count"
 SEGMENTS = "_segments"  # list[str] per item
 TOKENS = "_tokens"  # list[str] content-word base forms per item
-EMBEDDING = "_embedding_row"  # row index into the embedding matrix
+IS_DUPLICATE = "_duplicate"  # bool per item, written to items as DUPLICATE
 
 # -- statuses ---------------------------------------------------------------------------------
 STATUS_OK = "ok"
@@ -40,7 +41,6 @@ STATUS_EMPTY = "empty"
 STATUS_NO_CONTENT = "no_content"  # only symbols / punctuation
 STATUS_TOO_SHORT = "too_short"
 STATUS_NON_ANSWER = "non_answer"  # 「なし」「特になし」
-STATUS_DUPLICATE = "duplicate"
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 

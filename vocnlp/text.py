@@ -34,8 +34,8 @@ def normalize(text: str, *, collapse_repeats: int = 3, strip_urls: bool = True) 
     if strip_urls:
         t = _URL.sub(" ", t)
     t = t.translate(_WAVE)
+    t = _WS.sub(" ", t)  # before line breaks, so a zero-width space beside a newline cannot leave a space behind
     t = _NL.sub("\n", t)
-    t = _WS.sub(" ", t)
     if collapse_repeats:
         n = collapse_repeats
         t = re.sub(r"([^\d])\1{%d,}" % n, lambda m: m.group(1) * n, t)

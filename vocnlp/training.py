@@ -19,9 +19,9 @@ from . import schema as S
 from .backends import create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
 from .config import RunConfig
-from .errors import InputError
+from .errors import InputError, ModelLoadError
 from .labels import load_label_set
-from .text import mask_pii, normalize
+from .stages.clean import model_text
 
 TASKS = ("cx_dimension", "journey_stage", "sentiment")
 TASK_COLUMN = {"cx_dimension": "cx_dimensions", "journey_stage": "journey_stage", "sentiment": "sentiment_label"}
@@ -97,13 +97,8 @@ def data_hash(df: pd.DataFrame, column: str) -> str:
 
 
 def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
-    out = []
-    for t in texts:
-        n = normalize(t, collapse_repeats=cfg.clean.collapse_repeats, strip_urls=cfg.clean.strip_urls)
-        if cfg.privacy.mask_pii:
-            n, _ = mask_pii(n, cfg.privacy.kinds)
-        out.append(n)
-    return out
+    """The texts as a run's models see them (the clean stage's own preparation: no train/serve skew)."""
+    return [model_text(str(t), cfg.clean, cfg.privacy)[0] for t in texts]
 
 
 def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
@@ -154,34 +149,31 @@ class Metrics:
 
 
 def compute_metrics(task: str, classes: list[str], multi: bool, y_true, y_pred) -> Metrics:
-    rows = []
+    """Per-label precision / recall / F1 and macro-F1 (scikit-learn's, zero where a label is never predicted);
+    accuracy is exact-set match for multi-label tasks."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+    from sklearn.preprocessing import MultiLabelBinarizer
+
     if multi:
-        for c in classes:
-            t = np.array([c in y for y in y_true])
-            p = np.array([c in y for y in y_pred])
-            tp = (t & p).sum()
-            prec = tp / p.sum() if p.sum() else 0.0
-            rec = tp / t.sum() if t.sum() else 0.0
-            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-            rows.append((c, prec, rec, f1, int(t.sum())))
-        per = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
-        exact = float(np.mean([set(a) == set(b) for a, b in zip(y_true, y_pred)])) if y_true else 0.0
-        return Metrics(task, len(y_true), per, float(per.f1.mean()), accuracy=exact)
-    yt, yp = np.array(y_true), np.array(y_pred)
-    for c in classes:
-        tp = ((yt == c) & (yp == c)).sum()
-        prec = tp / (yp == c).sum() if (yp == c).sum() else 0.0
-        rec = tp / (yt == c).sum() if (yt == c).sum() else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        rows.append((c, prec, rec, f1, int((yt == c).sum())))
-    per = pd.DataFrame(rows, columns=["label", "precision", "recall", "f1", "support"])
-    conf = pd.crosstab(pd.Categorical(yt, classes), pd.Categorical(yp, classes), rownames=["true"], colnames=["pred"],
-                       dropna=False)
+        mlb = MultiLabelBinarizer(classes=list(classes)).fit([])
+        yt, yp = mlb.transform(y_true), mlb.transform(y_pred)
+    else:
+        yt, yp = np.array(y_true, dtype=object), np.array(y_pred, dtype=object)
+    if not len(y_true):
+        per = pd.DataFrame({"label": list(classes), "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0})
+        return Metrics(task, 0, per, 0.0, accuracy=0.0)
+    labels = None if multi else list(classes)
+    prec, rec, f1, support = precision_recall_fscore_support(yt, yp, labels=labels, average=None, zero_division=0)
+    per = pd.DataFrame({"label": list(classes), "precision": prec, "recall": rec, "f1": f1, "support": support.astype(int)})
+    accuracy = float(accuracy_score(yt, yp))
+    if multi:
+        return Metrics(task, len(y_true), per, float(per.f1.mean()), accuracy=accuracy)
+    conf = pd.DataFrame(confusion_matrix(yt, yp, labels=list(classes)), index=pd.Index(classes, name="true"),
+                        columns=pd.Index(classes, name="pred"))
     polar = None
     if task == "sentiment":
         polar = float((((yt == "negative") & (yp == "positive")) | ((yt == "positive") & (yp == "negative"))).mean())
-    return Metrics(task, len(yt), per, float(per.f1.mean()), accuracy=float((yt == yp).mean()), confusion=conf,
-                   polarity_confusion=polar)
+    return Metrics(task, len(yt), per, float(per.f1.mean()), accuracy=accuracy, confusion=conf, polarity_confusion=polar)
 
 
 # -- commands ---------------------------------------------------------------------------------------
@@ -196,13 +188,23 @@ class TrainResult:
     n_dev: int
 
 
-def _current_model(out: Path):
+def _current_model(out: Path, force: bool = False):
+    """The model a new version must not be worse than: None when ``out`` holds no model yet. A model that is
+    there but cannot be loaded stops training (else a corrupt model would silently disable the check),
+    unless ``force`` replaces it without comparing."""
     from .models.trained import load_model
 
+    out = Path(out)
+    if not (out / "metadata.json").exists() and not any(out.glob("v*/metadata.json")):
+        return None
     try:
         return load_model(out)
-    except Exception:  # no model yet, or an unreadable one: nothing to protect
-        return None
+    except ModelLoadError as err:
+        if force:
+            return None
+        raise ModelLoadError(f"the current model in '{out}' cannot be loaded, so the new one cannot be compared with "
+                             f"it ({err.message})", fix="restore or remove that model, or pass --force to write the "
+                                                         "new version without comparing.") from None
 
 
 def next_version(out: Path) -> Path:
@@ -277,7 +279,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
     metrics = compute_metrics(task, classes, multi, eval_y, model.predict(eval_T, eval_X))
     previous = None
-    current = _current_model(out)
+    current = _current_model(out, force)
     if current is not None and current.classes_ == classes and current.metadata_.get("embedder") == embedder_id:
         previous = compute_metrics(task, classes, multi, eval_y, current.predict(eval_T, eval_X)).macro_f1
     replaced = previous is None or metrics.macro_f1 >= previous - 1e-9 or force
@@ -320,8 +322,6 @@ def evaluate_task(task: str, data: Path | list[Path], cfg: RunConfig, model_path
     texts = prepared_texts(df["text"].tolist(), cfg)
     X, embedder_id = embed_for(texts, cfg)
     if model.metadata_.get("embedder") != embedder_id:
-        from .errors import ModelLoadError
-
         raise ModelLoadError(f"the model was trained on {model.metadata_.get('embedder')!r} embeddings, the config uses "
                              f"{embedder_id!r}.", fix="evaluate with the config the model was trained with.")
     return compute_metrics(task, model.classes_, model.multi_label_, targets(df, task, model.multi_label_),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..japanese import Morph
 
 INTENSIFIERS = {"とても": 1.5, "すごく": 1.5, "すごい": 1.4, "凄く": 1.5, "非常": 1.6, "本当": 1.4, "ほんと": 1.4,
@@ -44,11 +45,17 @@ def load_lexicon(path: str) -> Lexicon:
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
-        if len(parts) != 3:
-            raise ValueError(f"{path}:{n}: expected term<TAB>score<TAB>kind")
-        term, score, kind = parts[0], float(parts[1]), parts[2].strip()
-        if kind == "phrase":
-            phrases.append((re.compile(term), score, term))
+        try:
+            if len(parts) != 3:
+                raise ValueError("expected term<TAB>score<TAB>kind")
+            term, score, kind = parts[0], float(parts[1]), parts[2].strip()
+            pattern = re.compile(term) if kind == "phrase" else None
+        except (ValueError, re.error) as err:
+            raise ConfigError(f"sentiment lexicon '{path}' line {n} is invalid ({err}): {line[:60]!r}.",
+                              fix="write term<TAB>score<TAB>kind (score a number, kind word or phrase, a phrase a "
+                                  "valid regular expression), as in vocnlp/resources/sentiment_lexicon.tsv.") from None
+        if pattern is not None:
+            phrases.append((pattern, score, term))
         else:
             words[term] = score
     return Lexicon(words, phrases)

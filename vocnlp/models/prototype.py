@@ -13,7 +13,8 @@ from ..labels import LabelSet
 
 
 class PrototypeClassifier:
-    """scikit-learn style: ``fit`` takes the label set and an embed function, ``predict_proba`` embeddings."""
+    """scikit-learn style: ``fit`` takes the label set and an embed function, ``predict_proba`` embeddings.
+    Implements ``vocnlp.models.base.TextClassifier`` (``texts`` are accepted and ignored)."""
 
     def __init__(self, tau: float = 0.02, threshold: float = 0.5):
         self.tau = tau
@@ -31,6 +32,7 @@ class PrototypeClassifier:
         self.prototypes_ = protos / np.linalg.norm(protos, axis=1, keepdims=True)
         self.classes_ = label_set.names
         self.multi_label_ = label_set.multi_label
+        self.thresholds_ = np.full(len(self.classes_), self.threshold)
         return self
 
     def predict_proba(self, texts: list[str] | None, X: np.ndarray) -> np.ndarray:
@@ -43,8 +45,10 @@ class PrototypeClassifier:
             p = p / p.max(axis=1, keepdims=True)
         return p
 
-    def predict(self, texts: list[str] | None, X: np.ndarray) -> list:
-        p = self.predict_proba(texts, X)
+    def predict_from_proba(self, P: np.ndarray) -> list:
         if self.multi_label_:
-            return [[c for c, v in zip(self.classes_, row) if v >= self.threshold] for row in p]
-        return [self.classes_[i] for i in p.argmax(axis=1)]
+            return [[c for c, v, t in zip(self.classes_, row, self.thresholds_) if v >= t] for row in P]
+        return [self.classes_[i] for i in P.argmax(axis=1)]
+
+    def predict(self, texts: list[str] | None, X: np.ndarray) -> list:
+        return self.predict_from_proba(self.predict_proba(texts, X))

@@ -9,11 +9,12 @@ import numpy as np
 from ..config import RunConfig, TaskConfig
 from ..errors import ConfigError
 from ..labels import LabelSet, load_label_set
+from .base import TextClassifier
 from .prototype import PrototypeClassifier
 
 
 def build_task_model(task: str, tcfg: TaskConfig, cfg: RunConfig, embed: Callable[[list[str]], np.ndarray],
-                     embedder_id: str | None = None):
+                     embedder_id: str | None = None) -> tuple[TextClassifier, LabelSet, dict]:
     """Returns (model, label_set, description for the manifest)."""
     label_set: LabelSet = load_label_set(cfg.resolve(tcfg.labels))
     if tcfg.method == "prototype":

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from .. import __version__
 from ..errors import ModelLoadError
+from ..versions import runtime_versions
 from .features import NgramTfidf, lexicon_features
 
 FORMAT = "vocnlp-linear/1"
@@ -34,7 +35,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 class LinearTextClassifier:
-    """Multi-label (one-vs-rest, thresholds tuned on dev) or single-label (multinomial, temperature-scaled).
+    """Implements ``vocnlp.models.base.TextClassifier``. Multi-label (one-vs-rest, thresholds tuned on dev) or single-label (multinomial, temperature-scaled).
 
     ``fit(texts, X, y)``: texts are normalised comments, X their embeddings, y a list of label lists
     (multi-label) or labels.
@@ -66,6 +67,7 @@ class LinearTextClassifier:
 
         self.classes_ = list(self.classes)
         self.multi_label_ = self.multi_label
+        self.abstain_ = 0.0
         if self.use_ngrams:
             self.ngrams_ = NgramTfidf().fit(texts)
         F = self._features(texts, X)
@@ -107,6 +109,8 @@ class LinearTextClassifier:
 
     def tune(self, texts: list[str], X: np.ndarray, y) -> None:
         """Per-label thresholds (multi-label, best dev F1) or a temperature (single label, best dev log-loss)."""
+        from sklearn.metrics import f1_score
+
         Z = self.decision_function(texts, X)
         if self.multi_label_:
             Y = np.array([[c in labels for c in self.classes_] for labels in y], dtype=bool)
@@ -114,9 +118,7 @@ class LinearTextClassifier:
             for k in range(len(self.classes_)):
                 best, best_t = -1.0, 0.5
                 for t in np.arange(0.1, 0.91, 0.025):
-                    pred = P[:, k] >= t
-                    tp = (pred & Y[:, k]).sum()
-                    f1 = 2 * tp / max(1, pred.sum() + Y[:, k].sum())
+                    f1 = f1_score(Y[:, k], P[:, k] >= t, zero_division=0)
                     if f1 > best + 1e-9:
                         best, best_t = f1, t
                 self.thresholds_[k] = best_t
@@ -137,16 +139,14 @@ class LinearTextClassifier:
         probability: fewer positive/negative swaps, chosen by dev macro-F1."""
         P = _softmax(Z / self.temperature_)
         neutral = self.classes_.index("neutral")
+        from sklearn.metrics import f1_score
+
         best, best_t = -1.0, 0.0
         for t in np.arange(0.0, 0.71, 0.05):
             pred = self._abstain(P, t, neutral)
-            f1s = []
-            for k in range(len(self.classes_)):
-                tp = np.sum((pred == k) & (idx == k))
-                denom = np.sum(pred == k) + np.sum(idx == k)
-                f1s.append(2 * tp / denom if denom else 0.0)
-            if np.mean(f1s) > best + 1e-9:
-                best, best_t = float(np.mean(f1s)), float(t)
+            f1 = float(f1_score(idx, pred, labels=list(range(len(self.classes_))), average="macro", zero_division=0))
+            if f1 > best + 1e-9:
+                best, best_t = f1, float(t)
         self.abstain_ = best_t
 
     @staticmethod
@@ -173,7 +173,7 @@ class LinearTextClassifier:
     def predict_from_proba(self, P: np.ndarray) -> list:
         if self.multi_label_:
             return [[c for c, p, t in zip(self.classes_, row, self.thresholds_) if p >= t] for row in P]
-        if getattr(self, "abstain_", 0.0) and "neutral" in self.classes_:
+        if self.abstain_ and "neutral" in self.classes_:
             return [self.classes_[i] for i in self._abstain(P, self.abstain_, self.classes_.index("neutral"))]
         return [self.classes_[i] for i in P.argmax(axis=1)]
 
@@ -184,7 +184,7 @@ class LinearTextClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {"coef": self.coef_, "intercept": self.intercept_, "thresholds": self.thresholds_,
                   "temperature": np.array([self.temperature_], dtype=np.float32),
-                  "abstain": np.array([getattr(self, "abstain_", 0.0)], dtype=np.float32)}
+                  "abstain": np.array([self.abstain_], dtype=np.float32)}
         if self.use_ngrams:
             arrays["idf"] = self.ngrams_.idf_
             (folder / "vocab.json").write_text(json.dumps(self.ngrams_.vocabulary_, ensure_ascii=False), encoding="utf-8")
@@ -192,6 +192,7 @@ class LinearTextClassifier:
         files = ["weights.safetensors"] + (["vocab.json"] if self.use_ngrams else [])
         meta = {
             "format": FORMAT, "vocnlp_version": __version__,
+            "versions": runtime_versions(),  # the n-gram vocabulary depends on the UniDic dictionary's version
             "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": {"classes": self.classes_, "multi_label": self.multi_label_, "use_ngrams": self.use_ngrams,
                        "use_lexicon": self.use_lexicon, "C": self.C, "embedding_weight": self.embedding_weight,

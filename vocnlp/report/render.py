@@ -13,7 +13,7 @@ from .. import schema as S
 from ..text import clip
 
 STATUS_JA = {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.STATUS_TOO_SHORT: "短すぎ",
-             S.STATUS_NON_ANSWER: "「特になし」等", S.STATUS_DUPLICATE: "重複"}
+             S.STATUS_NON_ANSWER: "「特になし」等"}
 
 
 def _num(v, default=0.0) -> float:
@@ -42,7 +42,7 @@ def sparkline(values: list[float], width: int = 120, height: int = 28, color: st
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{color}"/></svg>')
 
 
-def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[int, str]) -> dict | None:
+def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[int, str], stages: list[str]) -> dict | None:
     if not trend_tables or len(trend_tables.get("periods", [])) < 2:
         return None
     periods = trend_tables["periods"]
@@ -58,7 +58,7 @@ def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[in
                      "shares": " → ".join(f"{100 * v:.0f}%" for v in shares)})
     dims = trend_tables["dims"]
     stage_rows = []
-    for name in ["認知", "興味", "検討", "購入", "使用", "推奨"]:
+    for name in stages:  # the run's journey-stage label set, in its order
         d = dims[(dims.kind == "stage") & (dims.name == name)].set_index("period")
         if not len(d):
             continue
@@ -135,7 +135,7 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
                       "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
     return template.render(
         period=period, history=history, drivers=drivers, emerging=emerging, movers=movers[:6], drill=drill,
-        trends=_trend_view(trend_tables, ids_for_trends, labels),
+        trends=_trend_view(trend_tables, ids_for_trends, labels, list(heat.index)),
         title=title, input_name=input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=counts, sent=sent, topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0),
         issues=issue_rows, heat=heat_view, stages=stages, warnings=warnings, status_ja=STATUS_JA, masked=masked,

@@ -1,7 +1,9 @@
 """Normalise text, mask PII, and decide which rows are analysed (``status``).
 
 Requires: the text column named in the ingest result. Adds: S.TEXT_RAW, S.TEXT_NORM, S.TEXT (display
-text, PII-masked when privacy.mask_pii), S.STATUS, S.PII_COUNT.
+text, PII-masked when privacy.mask_pii), S.STATUS, S.PII_COUNT, S.IS_DUPLICATE (an analysed row whose exact text
+an earlier row of the run already had: still analysed, so every copy keeps its topic and sentiment, but
+flagged and counted so a pasted-in-twice export is visible).
 """
 
 from __future__ import annotations
@@ -42,12 +44,24 @@ def row_status(norm: str, raw: str, cfg: CleanConfig, non_answers: frozenset[str
     return S.STATUS_OK
 
 
+def model_text(raw: str, cfg: CleanConfig, privacy: PrivacyConfig) -> tuple[str, Counter[str]]:
+    """The text the models see: normalised, cut at ``clean.max_chars``, PII-masked when enabled.
+
+    The one text preparation for a run and for training (``vocnlp.training.prepared_texts``), so a
+    model is trained on exactly what it is later asked about. Returns the text and the PII counts."""
+    norm = normalize(raw[: cfg.max_chars * 4], collapse_repeats=cfg.collapse_repeats, strip_urls=cfg.strip_urls)
+    norm = norm[: cfg.max_chars]
+    if not privacy.mask_pii:
+        return norm, Counter()
+    return mask_pii(norm, privacy.kinds)
+
+
 def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyConfig) -> tuple[pd.DataFrame, Counter[str]]:
     """Returns the frame with the columns above and the PII counts by kind."""
     S.require(df, [text_column], "clean", {text_column: "ingest"})
     non_answers = frozenset(bare(normalize(x)) for x in cfg.non_answers)
     raw = df[text_column].astype(str).tolist()
-    norms, displays, statuses, pii_counts = [], [], [], []
+    norms, displays, statuses, pii_counts, duplicates = [], [], [], [], []
     totals: Counter[str] = Counter()
     seen: dict[str, tuple[str, str, str, int, Counter[str] | None]] = {}  # identical texts are cleaned once
     for text in raw:
@@ -60,26 +74,25 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
             norms.append(norm)
             displays.append(display)
             pii_counts.append(n_pii)
+            duplicates.append(status == S.STATUS_OK)
             continue
-        counts = None
-        norm = normalize(text[: cfg.max_chars * 4], collapse_repeats=cfg.collapse_repeats, strip_urls=cfg.strip_urls)
-        norm = norm[: cfg.max_chars]
+        norm, counts = model_text(text, cfg, privacy)
         display = text
         n_pii = 0
-        if privacy.mask_pii:
-            norm, counts = mask_pii(norm, privacy.kinds)
-            if counts:
-                n_pii = sum(counts.values())
-                totals.update(counts)
-                display, _ = mask_pii(text, privacy.kinds)
-                if sum(_.values()) < n_pii:  # the raw form hid a pattern (全角 digits ...): show the normalised form
-                    display = norm
+        if counts:
+            n_pii = sum(counts.values())
+            totals.update(counts)
+            display, _ = mask_pii(text, privacy.kinds)
+            if sum(_.values()) < n_pii:  # the raw form hid a pattern (全角 digits ...): show the normalised form
+                display = norm
         status = row_status(norm, text, cfg, non_answers)
         seen[text] = (norm, display, status, n_pii, counts)
         statuses.append(status)
         norms.append(norm)
         displays.append(display)
         pii_counts.append(n_pii)
-    out = df.assign(**{S.TEXT_RAW: raw, S.TEXT_NORM: norms, S.STATUS: statuses, S.PII_COUNT: pii_counts})
+        duplicates.append(False)
+    out = df.assign(**{S.TEXT_RAW: raw, S.TEXT_NORM: norms, S.STATUS: statuses, S.PII_COUNT: pii_counts,
+                       S.IS_DUPLICATE: duplicates})
     out[S.TEXT] = displays
     return out, totals

@@ -103,33 +103,47 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
 
 def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
                nouns: frozenset[str] = frozenset()) -> TopicResult:
+    """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them."""
     n = len(embeddings)
+    too_few = _too_few_to_cluster(tokens, cfg)
+    if too_few is not None:
+        return _single_topic(embeddings, tokens, cfg, [too_few], nouns)
+    n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
+    docs = [join_tokens(t) for t in tokens]
+    model, topics, n_clustered = _cluster(document_vectors(embeddings, tokens, cfg), docs, cfg, n_topics)
+    normed = l2_normalize(embeddings)
+    topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size), normed, cfg))
+    _update_topic_words(model, docs, topics, cfg)
     warn: list[RunWarning] = []
+    if (topics == -1).mean() > 0.2:
+        warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
+                                       "lower topics.outlier_threshold to assign more of them."))
+    return TopicResult(topics, _table(model, topics, cfg, nouns), centroids_of(normed, topics), warn,
+                       {"n_clusters": n_topics, "min_topic_size": min_size, "reducer": cfg.reducer,
+                        "clustered_sample": n_clustered})
+
+
+def _too_few_to_cluster(tokens: list[list[str]], cfg: TopicsConfig) -> RunWarning | None:
+    """Why these comments go into one topic instead of being clustered, or None when they can be clustered."""
+    n = len(tokens)
     if n < cfg.min_docs_for_clustering:
-        warn.append(RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
-                                       f"{cfg.min_docs_for_clustering}); all are put in one topic."))
-        return _single_topic(embeddings, tokens, cfg, warn, nouns)
+        return RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
+                                  f"{cfg.min_docs_for_clustering}); all are put in one topic.")
     with_words = sum(1 for t in tokens if t)
     if with_words < cfg.min_docs_for_clustering or len({w for t in tokens for w in t}) < 3:
-        warn.append(RunWarning("W203", f"only {with_words} of {n} comments have Japanese content words (an English-only "
-                                       "export?); all are put in one topic."))
-        return _single_topic(embeddings, tokens, cfg, warn, nouns)
+        return RunWarning("W203", f"only {with_words} of {n} comments have Japanese content words (an English-only "
+                                  "export?); all are put in one topic.")
+    return None
 
+
+def _topic_model(cfg: TopicsConfig, n_topics: int):
+    """BERTopic on precomputed vectors: Ward clustering, c-TF-IDF on the content words."""
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.feature_extraction.text import CountVectorizer
 
-    vectors = document_vectors(embeddings, tokens, cfg)
-    n_topics = auto_n_topics(n, cfg)
-    min_size = auto_min_size(n, cfg)
-    docs = [join_tokens(t) for t in tokens]
-    # Ward clustering needs n^2 memory: above max_cluster_docs, cluster a seeded sample and give every
-    # other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear.
-    fit_idx = np.arange(n)
-    if n > cfg.max_cluster_docs:
-        fit_idx = np.sort(np.random.RandomState(cfg.seed).choice(n, cfg.max_cluster_docs, replace=False))
-    model = BERTopic(
+    return BERTopic(
         embedding_model=None,
         umap_model=_reducer(cfg),
         hdbscan_model=AgglomerativeClustering(n_clusters=n_topics, linkage="ward"),
@@ -140,51 +154,74 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         language="multilingual",  # "english" strips every non-ASCII character before c-TF-IDF
         verbose=False,
     )
+
+
+def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: int):
+    """Returns (fitted BERTopic model, topic per document, number of documents clustered).
+
+    Ward clustering needs n^2 memory: above max_cluster_docs, cluster a seeded sample and give every
+    other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear."""
+    n = len(docs)
+    fit_idx = np.arange(n)
+    if n > cfg.max_cluster_docs:
+        fit_idx = np.sort(np.random.RandomState(cfg.seed).choice(n, cfg.max_cluster_docs, replace=False))
+    model = _topic_model(cfg, n_topics)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted, _ = model.fit_transform([docs[i] for i in fit_idx], embeddings=vectors[fit_idx])
     topics = np.full(n, -1, dtype=int)
     topics[fit_idx] = np.asarray(fitted)
     if len(fit_idx) < n:
-        V = l2_normalize(vectors)
-        ids = np.array(sorted(set(topics[fit_idx].tolist()) - {-1}))
-        C = l2_normalize(np.vstack([V[fit_idx][topics[fit_idx] == t].mean(axis=0) for t in ids]))
-        rest = np.setdiff1d(np.arange(n), fit_idx)
-        for start in range(0, len(rest), 20000):
-            chunk = rest[start : start + 20000]
-            topics[chunk] = ids[(V[chunk] @ C.T).argmax(axis=1)]
+        _assign_rest_to_nearest(topics, l2_normalize(vectors), fit_idx)
+    return model, topics, int(len(fit_idx))
 
-    # dissolve topics below the minimum size, then move items to the nearest topic when close enough
+
+def _assign_rest_to_nearest(topics: np.ndarray, V: np.ndarray, fit_idx: np.ndarray) -> None:
+    """In place: documents outside the clustered sample get the topic of the nearest sample-topic centroid."""
+    ids = np.array(sorted(set(topics[fit_idx].tolist()) - {-1}))
+    C = l2_normalize(np.vstack([V[fit_idx][topics[fit_idx] == t].mean(axis=0) for t in ids]))
+    rest = np.setdiff1d(np.arange(len(topics)), fit_idx)
+    for start in range(0, len(rest), 20000):
+        chunk = rest[start : start + 20000]
+        topics[chunk] = ids[(V[chunk] @ C.T).argmax(axis=1)]
+
+
+def _dissolve_small(topics: np.ndarray, min_size: int) -> np.ndarray:
+    """Topics below the minimum size become outliers (-1)."""
     sizes = pd.Series(topics).value_counts()
     small = set(sizes[sizes < min_size].index)
-    if small:
-        topics = np.where(np.isin(topics, list(small)), -1, topics)
-    normed = l2_normalize(embeddings)
+    return np.where(np.isin(topics, list(small)), -1, topics) if small else topics
+
+
+def _reduce_outliers(topics: np.ndarray, normed: np.ndarray, cfg: TopicsConfig) -> np.ndarray:
+    """Outliers join the nearest topic (embedding centroid) when at least ``outlier_threshold`` close."""
     centroids = centroids_of(normed, topics)
-    if cfg.reduce_outliers and centroids and (topics == -1).any():
-        ids = np.array(sorted(centroids))
-        C = np.vstack([centroids[i] for i in ids])
-        out = np.where(topics == -1)[0]
-        sims = normed[out] @ C.T
-        best = sims.argmax(axis=1)
-        close = sims[np.arange(len(out)), best] >= cfg.outlier_threshold
-        topics[out[close]] = ids[best[close]]
-        centroids = centroids_of(normed, topics)
-    # renumber by size (0 = largest) so ids read naturally; keep -1
+    if not (cfg.reduce_outliers and centroids and (topics == -1).any()):
+        return topics
+    topics = topics.copy()
+    ids = np.array(sorted(centroids))
+    C = np.vstack([centroids[i] for i in ids])
+    out = np.where(topics == -1)[0]
+    sims = normed[out] @ C.T
+    best = sims.argmax(axis=1)
+    close = sims[np.arange(len(out)), best] >= cfg.outlier_threshold
+    topics[out[close]] = ids[best[close]]
+    return topics
+
+
+def _renumber_by_size(topics: np.ndarray) -> np.ndarray:
+    """0 = the largest topic, so ids read naturally; -1 stays."""
     order = [t for t in pd.Series(topics[topics >= 0]).value_counts().index]
     remap = {old: new for new, old in enumerate(order)}
-    topics = np.array([remap.get(t, -1) for t in topics])
-    centroids = centroids_of(normed, topics)
+    return np.array([remap.get(t, -1) for t in topics])
+
+
+def _update_topic_words(model, docs: list[str], topics: np.ndarray, cfg: TopicsConfig) -> None:
+    """Recompute the model's c-TF-IDF words for the final topics."""
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns that we reassign topics, which we mean to
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.update_topics(docs, topics=topics.tolist(), top_n_words=cfg.n_keywords)
-    table = _table(model, topics, cfg, nouns)
-    if (topics == -1).mean() > 0.2:
-        warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
-                                       "lower topics.outlier_threshold to assign more of them."))
-    return TopicResult(topics, table, centroids, warn, {"n_clusters": n_topics, "min_topic_size": min_size,
-                                                         "reducer": cfg.reducer, "clustered_sample": int(len(fit_idx))})
 
 
 def _reducer(cfg: TopicsConfig):

@@ -96,6 +96,32 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
     return out
 
 
+@dataclass
+class KnownTopics:
+    """The registry's active topics as arrays: ids, unit centroids (rows of C), assignment thresholds, labels."""
+
+    ids: np.ndarray
+    C: np.ndarray
+    centroids: dict[int, np.ndarray]
+    thresholds: dict[int, float]
+    labels: dict[int, str]
+
+    @classmethod
+    def from_registry(cls, registry: pd.DataFrame, cfg: TopicsConfig, dim: int) -> KnownTopics:
+        active = registry[registry.merged_into.isna()] if len(registry) else registry
+        cents, thresholds, labels = {}, {}, {}
+        for r in (active.itertuples() if len(active) else []):
+            cents[int(r.topic_id)] = np.asarray(r.centroid, dtype=np.float32)
+            thresholds[int(r.topic_id)] = max(float(r.threshold), cfg.assign_floor)
+            labels[int(r.topic_id)] = r.topic_label
+        ids = np.array(sorted(cents), dtype=int)
+        C = l2_normalize(np.vstack([cents[i] for i in ids])) if cents else np.zeros((0, dim))
+        return cls(ids, C, cents, thresholds, labels)
+
+    def __bool__(self) -> bool:
+        return bool(self.centroids)
+
+
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
                  previous: np.ndarray | None = None) -> TrackResult:
@@ -104,130 +130,169 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     n = len(embeddings)
     mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
     normed = l2_normalize(embeddings - mu) if n else embeddings
+    known = KnownTopics.from_registry(registry, cfg, normed.shape[1] if n else 0)
+    assign = assign_to_known(normed, known)
+    n_known = int((assign >= 0).sum())
     warn: list[RunWarning] = []
-    active = registry[registry.merged_into.isna()] if len(registry) else registry
-    assign = np.full(n, -1, dtype=int)
-    labels: dict[int, str] = {}
-    cents: dict[int, np.ndarray] = {}
-    thresholds: dict[int, float] = {}
-    for r in (active.itertuples() if len(active) else []):
-        cents[int(r.topic_id)] = np.asarray(r.centroid, dtype=np.float32)
-        thresholds[int(r.topic_id)] = max(float(r.threshold), cfg.assign_floor)
-        labels[int(r.topic_id)] = r.topic_label
-    known_ids = np.array(sorted(cents), dtype=int)
-    known_C = l2_normalize(np.vstack([cents[i] for i in known_ids])) if cents else np.zeros((0, normed.shape[1] if n else 0))
-    if cents and n:
-        thr = np.array([thresholds[i] for i in known_ids])
-        sims = normed @ known_C.T
-        best = sims.argmax(axis=1)
-        fits = sims[np.arange(n), best] >= thr[best]
-        assign[fits] = known_ids[best[fits]]
-    known = int((assign >= 0).sum())
-
-    # cluster what fits no known topic; a cluster close to a known topic joins it, the rest are new topics
+    new_rows: list[dict] = []
+    joined, local_params = 0, {}
     rest = np.where(assign < 0)[0]
-    new_rows = []
-    joined = 0
-    local_params: dict = {}
-    if len(rest) >= cfg.min_docs_for_clustering or (not cents and len(rest)):
+    if len(rest) >= cfg.min_docs_for_clustering or (not known and len(rest)):
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns)
         warn += local.warnings
         local_params = dict(local.params)
-        min_size = 1 if not cents else max(3, int(local.params.get("min_topic_size", 3)))
-        sizes = pd.Series(local.assignments[local.assignments >= 0]).value_counts()
-        clusters = []  # (members, centroid, label, keywords)
-        for _, t in local.table.iterrows():
-            lt = int(t[S.TOPIC_ID])
-            if lt < 0 or sizes.get(lt, 0) < min_size:
-                continue
-            members = rest[local.assignments == lt]
-            centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
-            if cents:
-                s_known = known_C @ centroid
-                if s_known.max() >= cfg.merge_threshold:
-                    assign[members] = known_ids[s_known.argmax()]
-                    joined += len(members)
-                    continue
-            clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
-        # new clusters about one subject (a new problem often comes out as 2-3 small clusters) become one topic
-        clusters = _merge_similar(clusters, normed, cfg.merge_threshold) if cents else clusters
-        if cents and previous is not None and len(previous):
-            # a cluster is a new topic only if it was not already there: the previous period's comments are
-            # checked against it with the same rule; if it is not significantly more common now, its comments
-            # go to their nearest known topics instead of founding a topic that only looks new
-            prev = l2_normalize(previous - mu)
-            kept = []
-            for members, centroid, label, keywords in clusters:
-                thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
-                base = int((prev @ centroid >= thr).sum())
-                if two_proportion_p(len(members), n, base, len(prev)) < cfg.new_topic_p and len(members) / n > base / len(prev):
-                    kept.append((members, centroid, label, keywords, base))
-                else:
-                    assign[members] = known_ids[(normed[members] @ known_C.T).argmax(axis=1)]
-                    joined += len(members)
-            clusters = kept
-        for members, centroid, label, keywords, *baseline in clusters:
-            gid = next_id + len(new_rows)
-            new_rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: label, "keywords": keywords, "centroid": centroid,
-                             "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile),
-                             "baseline": baseline[0] if baseline else 0})
-            assign[members] = gid
-            labels[gid] = label
+        clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg)
+        if known and previous is not None and len(previous):
+            clusters, joined_back = _keep_really_new(clusters, l2_normalize(previous - mu), normed, known, assign, cfg)
+            joined += joined_back
+        new_rows = _found_topics(clusters, next_id, normed, assign, cfg)
+    labels = {**known.labels, **{r[S.TOPIC_ID]: r[S.TOPIC_LABEL] for r in new_rows}}
     new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold", "baseline"])
-    all_cents = {**cents, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}}
+    _assign_leftovers(assign, normed, {**known.centroids, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}},
+                      cfg.assign_floor)
+    updated = _follow_members(known.centroids, assign, normed, cfg.centroid_momentum)
+    merged = _merge_converged(updated, assign, cfg.merge_known_threshold)
+    state = {tid: (updated.get(tid, c), known.thresholds[tid]) for tid, c in known.centroids.items()}
+    state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
+    if n and (assign == -1).mean() > 0.2:
+        warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
+                                       "lower topics.assign_floor to assign more of them."))
+    params = {**local_params, "mode": "tracked" if known else "first period", "assigned_to_known_topics": n_known,
+              "joined_known_after_clustering": joined, "new_topics": len(new_rows),
+              "merged": {str(k): v for k, v in merged.items()}}
+    return TrackResult(assign, _week_table(tokens, assign, labels, cfg.n_keywords),
+                       centroids_of(l2_normalize(embeddings), assign) if n else {}, warn, params,
+                       new_topics=new_topics, state=state, merged=merged,
+                       split_from=_split_origins(new_rows, known, cfg.split_threshold), reference_mean=mu)
 
-    # what is still left joins the nearest topic when it is at least assign_floor close (outlier reduction)
-    if all_cents and (assign < 0).any():
-        ids = np.array(sorted(all_cents))
-        C = l2_normalize(np.vstack([all_cents[i] for i in ids]))
-        left = np.where(assign < 0)[0]
-        sims = normed[left] @ C.T
+
+def assign_to_known(normed: np.ndarray, known: KnownTopics) -> np.ndarray:
+    """Each comment joins the closest known topic when it is at least that topic's threshold close, else -1."""
+    n = len(normed)
+    assign = np.full(n, -1, dtype=int)
+    if known and n:
+        thr = np.array([known.thresholds[i] for i in known.ids])
+        sims = normed @ known.C.T
         best = sims.argmax(axis=1)
-        ok = sims[np.arange(len(left)), best] >= cfg.assign_floor
-        assign[left[ok]] = ids[best[ok]]
+        fits = sims[np.arange(n), best] >= thr[best]
+        assign[fits] = known.ids[best[fits]]
+    return assign
 
-    # known centroids follow this week's members a little
+
+def _clusters_of_the_rest(local: TopicResult, rest: np.ndarray, normed: np.ndarray, known: KnownTopics,
+                          assign: np.ndarray, cfg: TopicsConfig) -> tuple[list, int]:
+    """This week's clusters of the comments no known topic took: a cluster close to a known topic joins it
+    (``assign`` is updated in place), the rest are candidates for new topics as (members, centroid, label,
+    keywords); clusters about one subject are merged. Returns (candidates, comments that joined known topics)."""
+    min_size = 1 if not known else max(3, int(local.params.get("min_topic_size", 3)))
+    sizes = pd.Series(local.assignments[local.assignments >= 0]).value_counts()
+    clusters, joined = [], 0
+    for _, t in local.table.iterrows():
+        lt = int(t[S.TOPIC_ID])
+        if lt < 0 or sizes.get(lt, 0) < min_size:
+            continue
+        members = rest[local.assignments == lt]
+        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+        if known:
+            s_known = known.C @ centroid
+            if s_known.max() >= cfg.merge_threshold:
+                assign[members] = known.ids[s_known.argmax()]
+                joined += len(members)
+                continue
+        clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
+    # new clusters about one subject (a new problem often comes out as 2-3 small clusters) become one topic
+    return (_merge_similar(clusters, normed, cfg.merge_threshold) if known else clusters), joined
+
+
+def _keep_really_new(clusters: list, prev: np.ndarray, normed: np.ndarray, known: KnownTopics, assign: np.ndarray,
+                     cfg: TopicsConfig) -> tuple[list, int]:
+    """A cluster is a new topic only if it was not already there: the previous period's comments (``prev``,
+    centred and normalised) are checked against it with the same rule; if it is not significantly more common
+    now, its comments go to their nearest known topics (in place) instead of founding a topic that only looks
+    new. Returns the kept clusters with their baseline appended, and how many comments went to known topics."""
+    n = len(normed)
+    kept, joined = [], 0
+    for members, centroid, label, keywords in clusters:
+        thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
+        base = int((prev @ centroid >= thr).sum())
+        if two_proportion_p(len(members), n, base, len(prev)) < cfg.new_topic_p and len(members) / n > base / len(prev):
+            kept.append((members, centroid, label, keywords, base))
+        else:
+            assign[members] = known.ids[(normed[members] @ known.C.T).argmax(axis=1)]
+            joined += len(members)
+    return kept, joined
+
+
+def _found_topics(clusters: list, next_id: int, normed: np.ndarray, assign: np.ndarray, cfg: TopicsConfig) -> list[dict]:
+    """New topic ids from ``next_id`` on, in cluster order; their members are assigned in place."""
+    rows = []
+    for members, centroid, label, keywords, *baseline in clusters:
+        gid = next_id + len(rows)
+        rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: label, "keywords": keywords, "centroid": centroid,
+                     "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile),
+                     "baseline": baseline[0] if baseline else 0})
+        assign[members] = gid
+    return rows
+
+
+def _assign_leftovers(assign: np.ndarray, normed: np.ndarray, centroids: dict[int, np.ndarray], floor: float) -> None:
+    """In place: what is still unassigned joins the nearest topic when at least ``floor`` close (outlier reduction)."""
+    if not centroids or not (assign < 0).any():
+        return
+    ids = np.array(sorted(centroids))
+    C = l2_normalize(np.vstack([centroids[i] for i in ids]))
+    left = np.where(assign < 0)[0]
+    sims = normed[left] @ C.T
+    best = sims.argmax(axis=1)
+    ok = sims[np.arange(len(left)), best] >= floor
+    assign[left[ok]] = ids[best[ok]]
+
+
+def _follow_members(centroids: dict[int, np.ndarray], assign: np.ndarray, normed: np.ndarray,
+                    momentum: float) -> dict[int, np.ndarray]:
+    """Known centroids move a little towards this week's members (topics with no members this week stay out)."""
     updated = {}
-    for tid, old in cents.items():
+    for tid, old in centroids.items():
         members = assign == tid
         if members.any():
             mean = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
-            updated[tid] = l2_normalize((cfg.centroid_momentum * old + (1 - cfg.centroid_momentum) * mean)[None, :])[0]
+            updated[tid] = l2_normalize((momentum * old + (1 - momentum) * mean)[None, :])[0]
+    return updated
 
-    # known topics whose centroids have converged (same subject, described two ways) are merged: the
-    # smaller one's comments move to the larger, and it is retired (merged_into) from next week on
+
+def _merge_converged(updated: dict[int, np.ndarray], assign: np.ndarray, threshold: float) -> dict[int, int]:
+    """Known topics whose centroids have converged (same subject, described two ways) are merged: the smaller
+    one's comments move to the larger (in place), and it is retired (merged_into) from next week on."""
     merged: dict[int, int] = {}
     live = sorted(updated)
     for i, a in enumerate(live):
         for b in live[i + 1 :]:
-            if a in merged or b in merged or float(updated[a] @ updated[b]) < cfg.merge_known_threshold:
+            if a in merged or b in merged or float(updated[a] @ updated[b]) < threshold:
                 continue
             small, big = (a, b) if (assign == a).sum() < (assign == b).sum() else (b, a)
             merged[small] = big
             assign[assign == small] = big
-    # a new topic close to a known one (but not close enough to join it) split off from it
+    return merged
+
+
+def _split_origins(new_rows: list[dict], known: KnownTopics, threshold: float) -> dict[int, int]:
+    """A new topic close to a known one (but not close enough to join it) split off from it."""
     related: dict[int, int] = {}
-    if cents:
+    if known:
         for r in new_rows:
-            sims = known_C @ r["centroid"]
-            if sims.max() >= cfg.split_threshold:
-                related[int(r[S.TOPIC_ID])] = int(known_ids[sims.argmax()])
-    state = {tid: (updated.get(tid, c), thresholds[tid]) for tid, c in cents.items()}
-    state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
-    kw = week_keywords(tokens, assign, cfg.n_keywords)
+            sims = known.C @ r["centroid"]
+            if sims.max() >= threshold:
+                related[int(r[S.TOPIC_ID])] = int(known.ids[sims.argmax()])
+    return related
+
+
+def _week_table(tokens: list[list[str]], assign: np.ndarray, labels: dict[int, str], n_keywords: int) -> pd.DataFrame:
+    """This week's topic table: labels kept from each topic's birth, keywords from this week's comments."""
+    kw = week_keywords(tokens, assign, n_keywords)
     sizes = pd.Series(assign).value_counts()
     rows = [{S.TOPIC_ID: int(t), S.TOPIC_LABEL: labels.get(t, "未分類") if t >= 0 else "未分類",
              "keywords": "、".join(kw.get(t, [])), "size": int(sizes.get(t, 0))} for t in sorted(set(assign.tolist()))]
-    table = pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
-    centroids = centroids_of(l2_normalize(embeddings), assign) if n else {}
-    if n and (assign == -1).mean() > 0.2:
-        warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
-                                       "lower topics.assign_floor to assign more of them."))
-    params = {**local_params, "mode": "tracked" if cents else "first period", "assigned_to_known_topics": known,
-              "joined_known_after_clustering": joined, "new_topics": len(new_rows)}
-    params["merged"] = {str(k): v for k, v in merged.items()}
-    return TrackResult(assign, table, centroids, warn, params, new_topics=new_topics, state=state, merged=merged,
-                       split_from=related, reference_mean=mu)
+    return pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
 
 
 __all__ = ["TrackResult", "track_topics"]

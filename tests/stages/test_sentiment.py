@@ -1,0 +1,53 @@
+"""The sentiment stage: item and segment scores from the dictionary, and a trained model overriding the item label."""
+
+import numpy as np
+import pandas as pd
+
+from vocnlp import schema as S
+from vocnlp.config import SentimentConfig, resolve_resource
+from vocnlp.stages import sentiment
+
+LEXICON = resolve_resource("builtin:sentiment_lexicon.tsv")
+
+
+def frame():
+    segments = [["値段は安いけど", "品質が悪い"], ["店員さんがとても親切でした"], [], ["普通です"]]
+    return pd.DataFrame({S.ID: ["a", "b", "c", "d"], S.ROW: [0, 1, 2, 3], S.SEGMENTS: segments,
+                         S.STATUS: ["ok", "ok", "empty", "ok"],
+                         S.TEXT_NORM: ["値段は安いけど品質が悪い", "店員さんがとても親切でした", "", "普通です"]})
+
+
+def test_dictionary_sentiment_per_item_and_segment():
+    out, segs = sentiment.run(frame(), SentimentConfig(method="lexicon"), LEXICON)
+    assert out[S.SENTIMENT_LABEL].tolist() == ["negative", "positive", "", "neutral"]
+    scores = out[S.SENTIMENT_SCORE]
+    assert scores[0] < -0.15 and scores[1] > 0.15 and np.isnan(scores[2]) and abs(scores[3]) < 0.15
+    assert "悪い" in out[S.SENTIMENT_EVIDENCE][0]  # the phrase that made it negative
+    assert segs[[S.ID, S.SEGMENT_NO]].values.tolist() == [["a", 1], ["a", 2], ["b", 1], ["d", 1]]
+    assert segs[S.SENTIMENT_LABEL].tolist()[:2] == ["positive", "negative"]  # each clause keeps its own polarity
+    assert segs["row"].tolist() == [1, 1, 2, 4]
+
+
+class AlwaysPositive:
+    """A stand-in trained model: the TextClassifier interface, confident 'positive' for everything."""
+
+    classes_ = ["negative", "neutral", "positive"]
+    multi_label_ = False
+
+    def predict_proba(self, texts, X):
+        return np.tile([0.05, 0.15, 0.8], (len(X), 1))
+
+    def predict_from_proba(self, P):
+        return [self.classes_[i] for i in P.argmax(axis=1)]
+
+    def predict(self, texts, X):
+        return self.predict_from_proba(self.predict_proba(texts, X))
+
+
+def test_a_trained_model_overrides_the_item_label_but_segments_stay_dictionary():
+    X = np.zeros((3, 8), np.float32)  # the analysed rows a, b, d
+    out, segs = sentiment.run(frame(), SentimentConfig(method="trained"), LEXICON, AlwaysPositive(), X)
+    assert out[S.SENTIMENT_LABEL].tolist() == ["positive", "positive", "", "positive"]
+    assert out[S.SENTIMENT_SCORE][0] == 0.75  # P(positive) - P(negative)
+    assert "悪い" not in out[S.SENTIMENT_EVIDENCE][0]  # only phrases that agree with the model's label are shown
+    assert segs[S.SENTIMENT_LABEL].tolist()[:2] == ["positive", "negative"]
