@@ -14,6 +14,8 @@ Measured, overall and per source:
   predicted relative to how often it is true;
 - sentiment: 3-class macro-F1, and negative<->positive swaps;
 - comments under 40 characters against the rest;
+- the same on the two halves of the gold set (by a hash of the uid): "calibration", which settings
+  may be tuned on, and "test", which nothing is tuned on;
 - star-rated answers (1-2 vs 4-5 of a 5-point rating): sign accuracy of ``sentiment_score`` and the
   share whose label is the opposite polarity.
 """
@@ -21,6 +23,7 @@ Measured, overall and per source:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -101,6 +104,9 @@ def labelled(config: Path | None, work: Path) -> dict:
                    cx_pred=items.cx_dimensions.values, stage_pred=items.journey_stage.values,
                    sent_pred=items.sentiment_label.values, status=items.status.values)
     out = {"overall": block(df), "per_source": {s: block(g) for s, g in df.groupby("source")}}
+    # half of the gold set (by a hash of the uid) may be used to calibrate; the other half never is
+    half = df.uid.map(lambda u: "calibration" if int(hashlib.sha256(u.encode()).hexdigest(), 16) % 2 else "test")
+    out["halves"] = {h: block(df[half == h]) for h in ("calibration", "test")}
     short = df.text.str.len() < SHORT
     out["short_under_40"] = {"short": block(df[short]), "rest": block(df[~short])}
     out["not_analysed"] = int((df.status != "ok").sum())
