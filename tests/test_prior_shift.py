@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from vocnlp.models.priors import em_prior_shift, shift_multi_label, shift_single_label, training_prior
+from benchmarks.realtext.prior_shift import (
+    em_prior_shift,
+    shift_multi_label,
+    shift_single_label,
+    training_prior,
+)
 
 
 def _gaussian_batch(prior, n, rng, means=(-1.5, 0.0, 1.5)):
