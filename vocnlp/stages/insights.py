@@ -95,6 +95,28 @@ def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, c
     return issues
 
 
+def with_drivers(topic_tab: pd.DataFrame, issues: pd.DataFrame, impact: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each topic's ``score_impact`` (trends.drivers) on both tables; issues also get ``impact_rank``."""
+    topic_tab = topic_tab.merge(impact, on=S.TOPIC_ID, how="left")
+    if len(issues):
+        issues = issues.merge(impact, on=S.TOPIC_ID, how="left")
+        issues["impact_rank"] = issues["score_impact"].rank(ascending=False, method="min").astype("Int64")
+    return topic_tab, issues
+
+
+def with_changes(topic_tab: pd.DataFrame, issues: pd.DataFrame, changes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The week-over-week columns (trends.topic_changes) on both tables. Emerging issues lead the list: a
+    new problem is what a team must see first, whatever its share of this week's negative weight."""
+    topic_tab = topic_tab.merge(changes.drop(columns=["size", "share", "negative_share"]), on=S.TOPIC_ID, how="left")
+    if len(issues):
+        issues = issues.merge(changes[[S.TOPIC_ID, "lineage", "share_change", "p_share", "emerging", "trend"]],
+                              on=S.TOPIC_ID, how="left")
+        issues["emerging"] = issues["emerging"].fillna(False).astype(bool)
+        issues = pd.concat([issues[issues.emerging], issues[~issues.emerging]]).reset_index(drop=True)
+        issues["rank"] = range(1, len(issues) + 1)
+    return topic_tab, issues
+
+
 def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str]) -> pd.DataFrame:
     """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'."""
     ok = df[df[S.STATUS] == S.STATUS_OK]
