@@ -270,6 +270,11 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def config_from_mapping(data: dict[str, Any], source: str = "config") -> RunConfig:
+    """A config from a mapping shaped like the YAML file, holding only the keys it changes (from a notebook)."""
+    return parse_config(_deep_merge(RunConfig().as_dict(), data), source=source)
+
+
 def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
     """Load ``path`` (or configs/default.yaml when present, else the built-in defaults).
 

@@ -28,7 +28,7 @@ from . import __version__
 from . import schema as S
 from .backends import create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
-from .config import RunConfig, load_config, parse_config
+from .config import RunConfig, config_from_mapping, load_config
 from .errors import InputError, RunWarning
 from .history import HistoryStore
 from .models.registry import build_sentiment_model, build_task_model
@@ -419,7 +419,7 @@ def _config(config: RunConfig | Path | str | dict | None) -> RunConfig:
     if isinstance(config, RunConfig):
         return config
     if isinstance(config, dict):
-        return parse_config(config, source="config")
+        return config_from_mapping(config)
     return load_config(config)
 
 
