@@ -26,9 +26,15 @@ def _quote(text: str) -> str:
     return clip(text, QUOTE_CHARS)
 
 
+def _analysed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The analysed rows, only the columns a table needs (the frame also carries morphology and segments, which
+    would be copied again for every topic)."""
+    return df.loc[df[S.STATUS] == S.STATUS_OK, [c for c in columns if c in df.columns]]
+
+
 def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3) -> pd.DataFrame:
     """topics.csv: size, share, sentiment and representative ids per topic."""
-    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]).assign(_close=closeness)
     total = max(1, len(ok))
     rows = []
     for _, t in topics.iterrows():
@@ -48,7 +54,7 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
 
 
 def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig) -> pd.DataFrame:
-    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    ok = _analysed(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE]).assign(_close=closeness)
     ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
     total_neg = float(ok["_neg"].sum()) or 1.0
     rows = []
