@@ -86,8 +86,10 @@ def main() -> None:
                     "second_run": round(e2e_second, 2)},
     }
     print(json.dumps(res, indent=2, ensure_ascii=False))
-    if args.out:
-        args.out.write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if args.out:  # keep what other benchmarks recorded in the same file (bench_cli.py: "cli")
+        data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+        data.update(res)
+        args.out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

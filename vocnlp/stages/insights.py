@@ -26,9 +26,15 @@ def _quote(text: str) -> str:
     return clip(text, QUOTE_CHARS)
 
 
+def _analysed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The analysed rows, only the columns a table needs (the frame also carries morphology and segments, which
+    would be copied again for every topic)."""
+    return df.loc[df[S.STATUS] == S.STATUS_OK, [c for c in columns if c in df.columns]]
+
+
 def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3) -> pd.DataFrame:
     """topics.csv: size, share, sentiment and representative ids per topic."""
-    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]).assign(_close=closeness)
     total = max(1, len(ok))
     rows = []
     for _, t in topics.iterrows():
@@ -48,7 +54,7 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
 
 
 def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig) -> pd.DataFrame:
-    ok = df[df[S.STATUS] == S.STATUS_OK].assign(_close=closeness)
+    ok = _analysed(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE]).assign(_close=closeness)
     ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
     total_neg = float(ok["_neg"].sum()) or 1.0
     rows = []
@@ -93,6 +99,28 @@ def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, c
     issues = issues.sort_values(["priority", "negative_share"], ascending=False).reset_index(drop=True)
     issues.insert(0, "rank", range(1, len(issues) + 1))
     return issues
+
+
+def with_drivers(topic_tab: pd.DataFrame, issues: pd.DataFrame, impact: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each topic's ``score_impact`` (trends.drivers) on both tables; issues also get ``impact_rank``."""
+    topic_tab = topic_tab.merge(impact, on=S.TOPIC_ID, how="left")
+    if len(issues):
+        issues = issues.merge(impact, on=S.TOPIC_ID, how="left")
+        issues["impact_rank"] = issues["score_impact"].rank(ascending=False, method="min").astype("Int64")
+    return topic_tab, issues
+
+
+def with_changes(topic_tab: pd.DataFrame, issues: pd.DataFrame, changes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The week-over-week columns (trends.topic_changes) on both tables. Emerging issues lead the list: a
+    new problem is what a team must see first, whatever its share of this week's negative weight."""
+    topic_tab = topic_tab.merge(changes.drop(columns=["size", "share", "negative_share"]), on=S.TOPIC_ID, how="left")
+    if len(issues):
+        issues = issues.merge(changes[[S.TOPIC_ID, "lineage", "share_change", "p_share", "emerging", "trend"]],
+                              on=S.TOPIC_ID, how="left")
+        issues["emerging"] = issues["emerging"].fillna(False).astype(bool)
+        issues = pd.concat([issues[issues.emerging], issues[~issues.emerging]]).reset_index(drop=True)
+        issues["rank"] = range(1, len(issues) + 1)
+    return topic_tab, issues
 
 
 def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str]) -> pd.DataFrame:

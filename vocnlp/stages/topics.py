@@ -243,6 +243,15 @@ def centroids_of(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray
     return out
 
 
+def closeness(embeddings: np.ndarray, result: TopicResult) -> np.ndarray:
+    """Cosine of each analysed comment to its topic's centroid (0 without a topic): how typical of its topic
+    a comment is, which picks the representative comments and the issue quotes."""
+    normed = (embeddings / np.clip(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-9, None)
+              if len(embeddings) else embeddings)
+    return np.array([float(normed[i] @ result.centroids[t]) if t in result.centroids else 0.0
+                     for i, t in enumerate(result.assignments)])
+
+
 def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str]) -> pd.DataFrame:
     rows = []
     sizes = pd.Series(topics).value_counts()

@@ -14,12 +14,16 @@ Statistics
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .. import schema as S
 from ..config import DriversConfig, HistoryConfig, IssuesConfig
+
+if TYPE_CHECKING:  # tracking imports this module
+    from .tracking import TrackResult
 
 SCORE_CANDIDATES = ("nps", "NPS", "csat", "CSAT", "stars", "rating", "score", "評価", "満足度", "NPS点数", "推奨度")
 
@@ -122,6 +126,24 @@ def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | N
     out["emerging"] = bool(n_prev) & (out["size"] >= icfg.min_items) & (out.negative_share >= hcfg.emerging_negative_share) & (
         ((growth >= hcfg.min_growth) & (out.q_share < hcfg.alpha)) | (more_negative & (out.q_negative < hcfg.alpha)))
     return out
+
+
+def topic_changes(df: pd.DataFrame, tracked: TrackResult, previous: pd.DataFrame | None, n_prev: int,
+                  hcfg: HistoryConfig, icfg: IssuesConfig) -> pd.DataFrame:
+    """This period's topics against the previous period's statistics (``compare_topics``; new topics against
+    the baselines tracking measured on last period's comments), with a ``trend`` note each."""
+    current = period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
+    new = tracked.new_topics
+    new_ids = set(new[S.TOPIC_ID].astype(int))
+    baselines = dict(zip(new[S.TOPIC_ID].astype(int), new["baseline"].astype(int))) if n_prev else {}
+    n_now = int((df[S.STATUS] == S.STATUS_OK).sum())
+    changes = compare_topics(current, n_now, previous, n_prev, baselines, new_ids, hcfg, icfg, tracked.merged,
+                             tracked.split_from)
+    if len(changes):
+        changes["trend"] = changes.apply(trend_note, axis=1)
+    else:
+        changes = changes.assign(trend=pd.Series(dtype=str))
+    return changes
 
 
 def trend_note(r) -> str:
