@@ -67,6 +67,11 @@ def test_analyze_returns_what_the_run_folder_holds(tmp_path, use_fake_embedder):
     assert pd.read_csv(out / "topics.csv")["topic_id"].tolist() == result.topics["topic_id"].tolist()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["counts"] == result.manifest["counts"] and "outputs" in result.timings
+    import time
+
+    t = time.perf_counter()
+    result.save(tmp_path / "run2")  # a second copy: the manifest records its outputs time, not the sum of both
+    assert result.timings["outputs"] <= time.perf_counter() - t and result.output_dir == tmp_path / "run2"
     assert "お客様の声" in result.report_html() and "お客様の声" in (out / "report.html").read_text(encoding="utf-8")
     if SHARED_CHECK.exists():
         csv = tmp_path / "w.csv"

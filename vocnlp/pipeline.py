@@ -114,7 +114,7 @@ class Analysis:
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
         output_dir = Path(output_dir)
-        timer = _Timer(self.manifest.get("timings_s"))
+        timer = _Timer({k: v for k, v in self.manifest.get("timings_s", {}).items() if k != "outputs"})  # saved twice
         with timer.stage("outputs"):
             html = self.report_html()
             with outputs.AtomicRunDir(output_dir) as tmp:
