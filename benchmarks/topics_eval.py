@@ -204,10 +204,16 @@ def spectral(V: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 
 def hdbscan(U: np.ndarray, min_cluster_size: int = 10) -> np.ndarray:
-    from hdbscan import HDBSCAN  # BERTopic's default clusterer and parameters
+    try:  # BERTopic's default clusterer and parameters (hdbscan is not a vocnlp dependency)
+        from hdbscan import HDBSCAN
 
+        extra = {"prediction_data": True}
+    except ImportError:  # scikit-learn's port, same algorithm
+        from sklearn.cluster import HDBSCAN
+
+        extra = {}
     return HDBSCAN(min_cluster_size=min_cluster_size, metric="euclidean", cluster_selection_method="eom",
-                   prediction_data=True).fit_predict(U)
+                   **extra).fit_predict(U)
 
 
 def reduce_outliers(labels: np.ndarray, X: np.ndarray, threshold: float = 0.0) -> np.ndarray:
