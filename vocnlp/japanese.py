@@ -10,6 +10,7 @@ This module sits below ``stages`` and ``models``: it imports neither.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ class Morph:
     base: str  # readable dictionary form
     lemma: str  # unidic lemma without gloss (無い, 為る): used by rules, never shown
     start: int
+    tag: str = ""  # the full UniDic POS, e.g. 名詞-普通名詞-サ変可能 (spaCy's tag_)
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +51,19 @@ def get_tagger():
         raise BackendUnavailable(f"fugashi cannot load a dictionary ({err}).", fix="pip install unidic-lite") from err
 
 
+@lru_cache(maxsize=200_000)
+def _features(surface: str, raw: str) -> tuple[str, str, str, str, str]:
+    """(pos1, pos2, readable base, lemma, full tag) from a morpheme's raw UniDic feature string. Cached:
+    most morphemes recur, and building fugashi's feature tuple per word was most of the analysis cost."""
+    f = next(csv.reader([raw])) if '"' in raw else raw.split(",")
+    f += [None] * (11 - len(f))  # unknown words carry fewer fields
+    pos1, pos2, pos3, pos4, lemma, base = f[0], f[1], f[2], f[3], f[7], f[10]
+    base = base if base not in (None, "*", "") else surface
+    lemma = lemma if lemma not in (None, "*", "") else surface
+    tag = "-".join(p for p in (pos1, pos2, pos3, pos4) if p and p != "*")
+    return pos1 or "", pos2 or "", _GLOSS.sub("", base), _GLOSS.sub("", lemma), tag
+
+
 @lru_cache(maxsize=50_000)
 def analyse(text: str) -> tuple[Morph, ...]:
     """Morphemes with character offsets. Cached: the same text (a repeated comment, a segment scored
@@ -56,15 +71,13 @@ def analyse(text: str) -> tuple[Morph, ...]:
     out: list[Morph] = []
     pos = 0
     for w in get_tagger()(text):
-        f = w.feature
         surface = w.surface
         start = text.find(surface, pos)
         if start < 0:
             start = pos
         pos = start + len(surface)
-        base = f.orthBase if f.orthBase not in (None, "*") else surface
-        lemma = f.lemma if f.lemma not in (None, "*") else surface
-        out.append(Morph(surface, f.pos1 or "", f.pos2 or "", _GLOSS.sub("", base), _GLOSS.sub("", lemma), start))
+        pos1, pos2, base, lemma, tag = _features(surface, w.feature_raw)
+        out.append(Morph(surface, pos1, pos2, base, lemma, start, tag))
     return tuple(out)
 
 

@@ -155,7 +155,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     report("topics")
     with timer.stage("topics"):
         ok_tokens = df.loc[ok_mask, S.TOKENS].tolist()
-        nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.MORPHS].tolist())
+        nouns = tokenize.noun_words(ok_tokens, df.loc[ok_mask, tokenize.DOCS].tolist())
         if store is not None:
             periods = store.periods()
             tr = tracking.track_topics(X, ok_tokens, cfg.topics, store.registry(period), store.next_topic_id(period),

@@ -24,6 +24,7 @@ JOURNEY_CONFIDENCE = "journey_confidence"
 SENTIMENT_LABEL = "sentiment_label"
 SENTIMENT_SCORE = "sentiment_score"
 SENTIMENT_EVIDENCE = "sentiment_evidence"
+CODES = "codes"  # analyst codes matched by the rules file (pipe-joined, may be empty)
 
 # -- internal columns (prefixed so they never clash with a passed-through input column) -----
 ROW = "_row"  # 0-based input row number
@@ -33,6 +34,7 @@ PII_COUNT = "_pii_count"
 SEGMENTS = "_segments"  # list[str] per item
 TOKENS = "_tokens"  # list[str] content-word base forms per item
 EMBEDDING = "_embedding_row"  # row index into the embedding matrix
+DOCS = "_docs"  # spaCy Doc per analysed item (None for the others), see vocnlp.nlp
 
 # -- statuses ---------------------------------------------------------------------------------
 STATUS_OK = "ok"
