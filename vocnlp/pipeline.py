@@ -30,6 +30,7 @@ from .report.render import render_report
 from .stages import (
     classify,
     clean,
+    codes,
     ingest,
     insights,
     outputs,
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
-AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
+AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, S.CODES, "row"]
 
 
 @dataclass
@@ -138,6 +139,9 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         df = tokenize.run(df, cfg.tokenize, cfg.resolve(cfg.tokenize.stopwords))
     with timer.stage("segment"):
         df = segment.run(df, cfg.segment)
+    with timer.stage("codes"):  # analyst rules; a bad rules file stops the run here, before embedding
+        rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
+        df = codes.run(df, rules)
 
     period = period or infer_period(input_path, ing.frame)
     store, prev_emb = _open_history(cfg, period, warn)
@@ -189,6 +193,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         topic_tab = insights.topic_table(df, tr.table, closeness)
         issues = insights.rank_issues(df, topic_tab, closeness, cfg.issues)
         heat = insights.stage_by_dimension(df, cx_set.names, st_set.names)
+        code_tab = insights.code_table(df, rules, codes.previous(rules, store, period, cfg.segment), cfg.history.alpha)
         score_col = trends.detect_score_column(list(ing.frame.columns), cfg.drivers)
         driver_info = None
         if score_col:
@@ -248,13 +253,15 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
                              issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
                              top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
                              period=period, history=history_info, drivers=driver_info,
-                             trend_tables=trend_tables)
+                             trend_tables=trend_tables, codes=code_tab if rules is not None else None)
         with outputs.AtomicRunDir(output_dir) as tmp:
             outputs.write_csv(items, tmp / "items.csv")
             items.to_parquet(tmp / "items.parquet", index=False)
             outputs.write_csv(segments, tmp / "segments.csv")
             outputs.write_csv(topic_tab, tmp / "topics.csv")
             outputs.write_csv(issues, tmp / "issues.csv")
+            if rules is not None:
+                outputs.write_csv(code_tab, tmp / "codes.csv")
             outputs.write_xlsx({"issues": issues, "topics": topic_tab}, tmp / "issues.xlsx")
             (tmp / "report.html").write_text(html, encoding="utf-8")
             manifest["timings_s"] = dict(timer.timings)

@@ -8,8 +8,8 @@ from .language import FugashiTokenizer, JapaneseFugashi, Sentiment, make_nlp, mo
 
 
 def load(*args, **kwargs):
-    """See :func:`vocnlp.nlp.pipeline.load`."""
-    from .pipeline import load as _load
+    """See :func:`vocnlp.nlp.components.load`."""
+    from .components import load as _load
 
     return _load(*args, **kwargs)
 
