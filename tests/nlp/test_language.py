@@ -56,3 +56,20 @@ def test_no_sudachipy_and_no_torch_imported():
             "print('sudachipy' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
+
+
+def test_tokenize_and_segment_stages_share_one_doc_per_distinct_text():
+    import pandas as pd
+
+    from vocnlp import schema as S
+    from vocnlp.config import TokenizeConfig, resolve_resource
+    from vocnlp.stages import segment, tokenize
+
+    texts = ["配送が遅い。でも店員は親切", "特になし", "配送が遅い。でも店員は親切", "アプリが落ちる"]
+    df = pd.DataFrame({S.TEXT_NORM: texts, S.STATUS: ["ok", "non_answer", "ok", "ok"]})
+    out = segment.run(tokenize.run(df, TokenizeConfig(), resolve_resource("builtin:stopwords_ja.txt")), SegmentConfig())
+    docs = out[S.DOCS].tolist()
+    assert docs[0] is docs[2] and docs[1] is None and docs[3].text == "アプリが落ちる"
+    assert out[S.TOKENS][0] == out[S.TOKENS][2] and out[S.TOKENS][0] is not out[S.TOKENS][2]
+    assert out[S.TOKENS][1] == [] and out[S.SEGMENTS][1] == []
+    assert out[S.SEGMENTS][0] == out[S.SEGMENTS][2] == split(texts[0], analyse(texts[0]), SegmentConfig())

@@ -26,8 +26,15 @@ def run(df: pd.DataFrame, rules: CodeRules | None) -> pd.DataFrame:
     S.require(df, [S.DOCS, S.STATUS], "codes", {S.DOCS: "tokenize"})
     if rules is None:
         return df.assign(**{S.CODES: ""})
-    codes = ["|".join(rules.match(d)) if d is not None and st == S.STATUS_OK else ""
-             for d, st in zip(df[S.DOCS], df[S.STATUS])]
+    done: dict[int, str] = {}  # rows with the same text share one Doc (tokenize)
+    codes = []
+    for d, st in zip(df[S.DOCS], df[S.STATUS]):
+        if d is None or st != S.STATUS_OK:
+            codes.append("")
+            continue
+        if id(d) not in done:
+            done[id(d)] = "|".join(rules.match(d))
+        codes.append(done[id(d)])
     return df.assign(**{S.CODES: codes})
 
 

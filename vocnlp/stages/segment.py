@@ -23,6 +23,13 @@ from ..nlp.segmenter import Segmenter
 def run(df: pd.DataFrame, cfg: SegmentConfig) -> pd.DataFrame:
     S.require(df, [S.DOCS, S.STATUS], "segment", {S.DOCS: "tokenize"})
     segmenter = Segmenter(cfg.split_clauses, cfg.min_clause_chars)
-    segs = [segmenter.segment(d) if d is not None and st == S.STATUS_OK else []
-            for d, st in zip(df[S.DOCS], df[S.STATUS])]
+    done: dict[int, list[str]] = {}  # rows with the same text share one Doc (tokenize): segment it once
+    segs = []
+    for d, st in zip(df[S.DOCS], df[S.STATUS]):
+        if d is None or st != S.STATUS_OK:
+            segs.append([])
+            continue
+        if id(d) not in done:
+            done[id(d)] = segmenter.segment(d)
+        segs.append(list(done[id(d)]))
     return df.assign(**{S.SEGMENTS: segs})

@@ -1,7 +1,8 @@
 """Tokenize stage: spaCy Docs on fugashi + unidic-lite, and content words for topic keywords.
 
 Requires: S.TEXT_NORM, S.STATUS. Adds: S.DOCS (a spaCy ``Doc`` per analysed item from
-:func:`vocnlp.nlp.stage_nlp`, via ``nlp.pipe``; None for rows not analysed), S.TOKENS (content-word
+:func:`vocnlp.nlp.stage_nlp`, via ``nlp.pipe``; rows with the same text share one Doc; None for rows not
+analysed), S.TOKENS (content-word
 base forms, consecutive nouns joined into compounds such as 会員バーコード, stopwords removed). The
 morphology itself lives in :mod:`vocnlp.japanese`; the Doc carries it (``doc._.morphs``).
 """
@@ -27,13 +28,12 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
     stop = load_stopwords(str(stopwords_path))
     pos = tuple(cfg.pos)
     ok = (df[S.STATUS] == S.STATUS_OK).tolist()
-    texts = [t for t, o in zip(df[S.TEXT_NORM], ok) if o]
-    parsed = iter(stage_nlp().pipe(texts, batch_size=BATCH))
-    docs, tokens = [], []
-    for o in ok:
-        doc = next(parsed) if o else None
-        docs.append(doc)
-        tokens.append(content_words(doc._.morphs, pos, stop, cfg.min_token_chars) if doc is not None else [])
+    # one Doc per distinct text, shared by its repeats: exports repeat comments, and a Doc costs memory
+    unique = list(dict.fromkeys(t for t, o in zip(df[S.TEXT_NORM], ok) if o))
+    by_text = dict(zip(unique, stage_nlp().pipe(unique, batch_size=BATCH)))
+    words = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) for t, d in by_text.items()}
+    docs = [by_text[t] if o else None for t, o in zip(df[S.TEXT_NORM], ok)]
+    tokens = [list(words[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
     return df.assign(**{DOCS: docs, S.TOKENS: tokens})
 
 
