@@ -11,9 +11,9 @@ Importing vocnlp is cheap: the pipeline loads on first use of ``analyze``, and t
 
 __version__ = "0.1.0"
 
-__all__ = ["Analysis", "__version__", "analyze"]
+__all__ = ["Analysis", "__version__", "analyze", "load"]
 
-_LAZY = {"analyze": "pipeline", "Analysis": "pipeline"}
+_LAZY = {"analyze": "pipeline", "Analysis": "pipeline", "load": "nlp"}  # spaCy is imported only when load is used
 
 
 def __getattr__(name: str):

@@ -144,6 +144,10 @@ class DriversConfig(Section):
     nps_scale: bool | Literal["auto"] = "auto"  # treat 0-10 integer scores as NPS (promoters 9-10, detractors 0-6)
 
 
+class CodesConfig(Section):
+    rules: str | None = None  # analyst codes (YAML of spaCy Matcher patterns), e.g. codes.example.yaml; None = no codes
+
+
 class ReportConfig(Section):
     title: str = "お客様の声 週次レポート"
     top_issues: int = Field(10, ge=1)
@@ -164,6 +168,7 @@ class RunConfig(Section):
     issues: IssuesConfig = Field(default_factory=IssuesConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     drivers: DriversConfig = Field(default_factory=DriversConfig)
+    codes: CodesConfig = Field(default_factory=CodesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     # where relative resource paths are resolved; not part of the YAML

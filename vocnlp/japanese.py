@@ -10,11 +10,12 @@ This module sits below ``stages`` and ``models``: it imports neither.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import SegmentConfig
 from .errors import BackendUnavailable
@@ -26,14 +27,17 @@ _NUMERIC = re.compile(r"^[\d,.\-:/年月日時分秒円個回件%]+$")
 MAX_COMPOUND = 12
 
 
-@dataclass(frozen=True, slots=True)
-class Morph:
+class Morph(NamedTuple):
+    """One morpheme. A NamedTuple (immutable, hashable) rather than a frozen dataclass: a text has dozens,
+    and a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) was a tenth of the analysis."""
+
     surface: str
     pos1: str
     pos2: str
     base: str  # readable dictionary form
     lemma: str  # unidic lemma without gloss (無い, 為る): used by rules, never shown
     start: int
+    tag: str = ""  # the full UniDic POS, e.g. 名詞-普通名詞-サ変可能 (spaCy's tag_)
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +53,19 @@ def get_tagger():
         raise BackendUnavailable(f"fugashi cannot load a dictionary ({err}).", fix="pip install unidic-lite") from err
 
 
+@lru_cache(maxsize=200_000)
+def _features(surface: str, raw: str) -> tuple[str, str, str, str, str]:
+    """(pos1, pos2, readable base, lemma, full tag) from a morpheme's raw UniDic feature string. Cached:
+    most morphemes recur, and building fugashi's feature tuple per word was most of the analysis cost."""
+    f = next(csv.reader([raw])) if '"' in raw else raw.split(",")
+    f += [None] * (11 - len(f))  # unknown words carry fewer fields
+    pos1, pos2, pos3, pos4, lemma, base = f[0], f[1], f[2], f[3], f[7], f[10]
+    base = base if base not in (None, "*", "") else surface
+    lemma = lemma if lemma not in (None, "*", "") else surface
+    tag = "-".join(p for p in (pos1, pos2, pos3, pos4) if p and p != "*")
+    return pos1 or "", pos2 or "", _GLOSS.sub("", base), _GLOSS.sub("", lemma), tag
+
+
 @lru_cache(maxsize=50_000)
 def analyse(text: str) -> tuple[Morph, ...]:
     """Morphemes with character offsets. Cached: the same text (a repeated comment, a segment scored
@@ -56,15 +73,13 @@ def analyse(text: str) -> tuple[Morph, ...]:
     out: list[Morph] = []
     pos = 0
     for w in get_tagger()(text):
-        f = w.feature
         surface = w.surface
         start = text.find(surface, pos)
         if start < 0:
             start = pos
         pos = start + len(surface)
-        base = f.orthBase if f.orthBase not in (None, "*") else surface
-        lemma = f.lemma if f.lemma not in (None, "*") else surface
-        out.append(Morph(surface, f.pos1 or "", f.pos2 or "", _GLOSS.sub("", base), _GLOSS.sub("", lemma), start))
+        pos1, pos2, base, lemma, tag = _features(surface, w.feature_raw)
+        out.append(Morph(surface, pos1, pos2, base, lemma, start, tag))
     return tuple(out)
 
 

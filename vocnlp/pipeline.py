@@ -37,6 +37,7 @@ from .report.render import render_report
 from .stages import (
     classify,
     clean,
+    codes,
     ingest,
     insights,
     outputs,
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 CONTRACT = [S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.CX_DIMENSIONS]
-AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, "row"]
+AFTER_CX = [S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, S.CODES, "row"]
 
 
 class _Timer:
@@ -96,6 +97,7 @@ class Analysis:
     config: RunConfig
     heat: pd.DataFrame  # journey stage x CX dimension counts (the report's map)
     trend_tables: dict | None = None  # the history's per-period tables, for the report's trend charts
+    codes: pd.DataFrame | None = None  # codes.csv: the analyst codes' table, when a rules file is configured
     output_dir: Path | None = None  # set by save()
 
     @property
@@ -109,7 +111,7 @@ class Analysis:
                              issues=self.issues, heat=self.heat, counts=m["counts"], warnings=m["warnings"],
                              top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
                              period=m["history"]["period"], history=m["history"], drivers=m["drivers"],
-                             trend_tables=self.trend_tables)
+                             trend_tables=self.trend_tables, codes=self.codes)
 
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
@@ -123,6 +125,8 @@ class Analysis:
                 outputs.write_csv(self.segments, tmp / "segments.csv")
                 outputs.write_csv(self.topics, tmp / "topics.csv")
                 outputs.write_csv(self.issues, tmp / "issues.csv")
+                if self.codes is not None:
+                    outputs.write_csv(self.codes, tmp / "codes.csv")
                 outputs.write_xlsx({"issues": self.issues, "topics": self.topics}, tmp / "issues.xlsx")
                 (tmp / "report.html").write_text(html, encoding="utf-8")
                 self.manifest["timings_s"] = timer.so_far()  # outputs: rendering and writing every file but this one
@@ -157,6 +161,8 @@ class _Run:
     ing: ingest.IngestResult | None = None
     df: pd.DataFrame | None = None
     pii: Counter | None = None
+    # codes (analyst rules; None when no rules file is configured)
+    rules: codes.CodeRules | None = None
     # history
     store: HistoryStore | None = None
     history_state: HistoryState | None = None
@@ -178,6 +184,7 @@ class _Run:
     topic_tab: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
     heat: pd.DataFrame | None = None
+    code_tab: pd.DataFrame | None = None
     driver_info: dict | None = None
     history_info: dict | None = None
     trend_tables: dict | None = None
@@ -237,6 +244,13 @@ def _segment(r: _Run) -> None:
     r.df = segment.run(r.df, r.cfg.segment)
 
 
+def _codes(r: _Run) -> None:
+    """Adds the analyst codes matched by the rules file (S.CODES); a bad rules file stops the run here, before
+    embedding."""
+    r.rules = codes.load(r.cfg.resolve(r.cfg.codes.rules) if r.cfg.codes.rules else None)
+    r.df = codes.run(r.df, r.rules)
+
+
 def _open_history(r: _Run) -> None:
     """Adds period (given, or inferred), the history store and the state this period starts from; refuses a
     re-run that would renumber topics later periods use. Before embedding, so a refused run costs nothing."""
@@ -285,7 +299,7 @@ def _topics(r: _Run) -> None:
     depend on changed), S.TOPIC_ID / S.TOPIC_LABEL on df, and each comment's closeness to its topic."""
     ok_mask, cfg = r.ok_mask, r.cfg
     ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
-    nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.MORPHS].tolist())
+    nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.DOCS].tolist())
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
     key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state) if cache else ""
     tr = cache.get(key) if cache else None
@@ -337,6 +351,9 @@ def _issues(r: _Run) -> None:
     r.topic_tab = insights.topic_table(r.df, r.tr.table, r.closeness)
     r.issues = insights.rank_issues(r.df, r.topic_tab, r.closeness, r.cfg.issues)
     r.heat = insights.stage_by_dimension(r.df, r.cx_set.names, r.st_set.names)
+    if r.rules is not None:  # last period's comments under the same rules give each code its trend
+        r.code_tab = insights.code_table(r.df, r.rules, codes.previous(r.rules, r.store, r.period, r.cfg.segment),
+                                         r.cfg.history.alpha)
 
 
 def _drivers(r: _Run) -> None:
@@ -386,6 +403,7 @@ STAGES: list[tuple[str, Step]] = [
     ("clean", _clean),
     ("tokenize", _tokenize),
     ("segment", _segment),
+    ("codes", _codes),
     ("history", _open_history),
     ("embed", _embed),
     ("topics", _topics),
@@ -462,7 +480,7 @@ def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None
     manifest = _manifest(run, started)
     manifest["timings_s"] = dict(timer.timings)
     return Analysis(items=run.items, segments=run.segments, topics=run.topic_tab, issues=run.issues,
-                    manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables)
+                    manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables, codes=run.code_tab)
 
 
 def _manifest(r: _Run, started: datetime) -> dict:

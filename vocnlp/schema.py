@@ -25,6 +25,7 @@ SENTIMENT_LABEL = "sentiment_label"
 SENTIMENT_SCORE = "sentiment_score"
 SENTIMENT_EVIDENCE = "sentiment_evidence"
 DUPLICATE = "duplicate"  # True when an earlier row of the same run has exactly this text (still analysed)
+CODES = "codes"  # analyst codes matched by the rules file (pipe-joined, may be empty)
 
 # -- internal columns (prefixed so they never clash with a passed-through input column) -----
 ROW = "_row"  # 0-based input row number
@@ -34,6 +35,7 @@ PII_COUNT = "_pii_count"
 SEGMENTS = "_segments"  # list[str] per item
 TOKENS = "_tokens"  # list[str] content-word base forms per item
 IS_DUPLICATE = "_duplicate"  # bool per item, written to items as DUPLICATE
+DOCS = "_docs"  # spaCy Doc per analysed item (None for the others), see vocnlp.nlp
 
 # -- statuses ---------------------------------------------------------------------------------
 STATUS_OK = "ok"

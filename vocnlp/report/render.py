@@ -72,7 +72,7 @@ def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[in
 def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: pd.DataFrame, issues: pd.DataFrame,
                   heat: pd.DataFrame, counts: dict, warnings: list[dict], top_issues: int, masked: bool,
                   n_quotes: int, period: str | None = None, history: dict | None = None, drivers: dict | None = None,
-                  trend_tables: dict | None = None) -> str:
+                  trend_tables: dict | None = None, codes: pd.DataFrame | None = None) -> str:
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("report.html.j2")
     ok = items[items[S.STATUS] == S.STATUS_OK]
@@ -139,4 +139,5 @@ def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: p
         title=title, input_name=input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=counts, sent=sent, topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0),
         issues=issue_rows, heat=heat_view, stages=stages, warnings=warnings, status_ja=STATUS_JA, masked=masked,
+        codes=None if codes is None else codes.replace({np.nan: None}).to_dict("records"),  # the analyst codes (codes.csv)
     )

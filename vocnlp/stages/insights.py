@@ -18,6 +18,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import IssuesConfig
 from ..text import clip
+from .trends import benjamini_hochberg, two_proportion_p
 
 QUOTE_CHARS = 200
 
@@ -132,3 +133,44 @@ def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labe
         for d in [d for d in str(dims).split("|") if d] or ["なし"]:
             counts[(stage, d)] += 1
     return pd.DataFrame([[counts[(st, d)] for d in cols] for st in stage_labels], index=stage_labels, columns=cols)
+
+
+CODE_COLUMNS = ["code", "description", "count", "share", "negative_share", "mean_sentiment", "example_ids",
+                "previous_count", "previous_share", "share_change", "q_share", "trend"]
+
+
+def code_table(df: pd.DataFrame, rules, previous_codes: list[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """codes.csv: per analyst code, how many analysed comments it tags (``share`` of the analysed ones),
+    the negative share and mean sentiment among them, the most negative examples, and the trend against
+    last period (the same rules applied to last period's stored comments): share change in points and a
+    two-proportion test, Benjamini-Hochberg corrected over the codes; ``trend`` is ↑ / ↓ when q < alpha.
+
+    Requires: S.CODES, S.STATUS, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.ID.
+    """
+    if rules is None:
+        return pd.DataFrame(columns=CODE_COLUMNS)
+    ok = df[df[S.STATUS] == S.STATUS_OK]
+    n = len(ok)
+    tagged = ok[S.CODES].map(lambda v: set(str(v).split("|")) - {""})
+    prev = Counter(c for v in (previous_codes or []) for c in str(v).split("|") if c)
+    n_prev = len(previous_codes) if previous_codes is not None else 0
+    rows = []
+    for code in rules.codes:
+        m = ok[tagged.map(lambda s, name=code.name: name in s)]
+        worst = m.sort_values(S.SENTIMENT_SCORE)[S.ID].astype(str).head(3).tolist()
+        row = {"code": code.name, "description": code.description, "count": len(m),
+               "share": round(len(m) / n, 4) if n else 0.0,
+               "negative_share": round(float((m[S.SENTIMENT_LABEL] == "negative").mean()), 4) if len(m) else np.nan,
+               "mean_sentiment": round(float(m[S.SENTIMENT_SCORE].mean()), 4) if len(m) else np.nan,
+               "example_ids": "|".join(worst)}
+        if n_prev and n:
+            row["previous_count"] = prev[code.name]
+            row["previous_share"] = round(prev[code.name] / n_prev, 4)
+            row["share_change"] = round(row["share"] - row["previous_share"], 4)
+            row["_p"] = two_proportion_p(len(m), n, prev[code.name], n_prev)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if n_prev and n and len(out):
+        out["q_share"] = np.round(benjamini_hochberg(out.pop("_p").tolist()), 4)
+        out["trend"] = [("↑" if ch > 0 else "↓") if q < alpha else "→" for ch, q in zip(out.share_change, out.q_share)]
+    return out.reindex(columns=CODE_COLUMNS)

@@ -1,8 +1,10 @@
-"""Tokenize stage: fugashi + unidic-lite morphology and content words for topic keywords.
+"""Tokenize stage: spaCy Docs on fugashi + unidic-lite, and content words for topic keywords.
 
-Requires: S.TEXT_NORM. Adds: MORPHS (Morph tuples per item), S.TOKENS (content-word base forms,
-consecutive nouns joined into compounds such as 会員バーコード, stopwords removed). The morphology
-itself lives in :mod:`vocnlp.japanese`.
+Requires: S.TEXT_NORM, S.STATUS. Adds: S.DOCS (a spaCy ``Doc`` per analysed item from
+:func:`vocnlp.nlp.stage_nlp`, via ``nlp.pipe``; rows with the same text share one Doc; None for rows not
+analysed), S.TOKENS (content-word
+base forms, consecutive nouns joined into compounds such as 会員バーコード, stopwords removed). The
+morphology itself lives in :mod:`vocnlp.japanese`; the Doc carries it (``doc._.morphs``).
 """
 
 from __future__ import annotations
@@ -13,22 +15,28 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import TokenizeConfig
-from ..japanese import Morph, analyse, content_words, load_stopwords, noun_words  # noqa: F401  (re-exported)
+from ..japanese import Morph, analyse, content_words, load_stopwords  # noqa: F401  (re-exported)
+from ..japanese import noun_words as _noun_words
+from ..nlp import stage_nlp
 
-MORPHS = "_morphs"
+DOCS = S.DOCS
+BATCH = 256
 
 
 def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataFrame:
     S.require(df, [S.TEXT_NORM, S.STATUS], "tokenize", {S.TEXT_NORM: "clean", S.STATUS: "clean"})
     stop = load_stopwords(str(stopwords_path))
     pos = tuple(cfg.pos)
-    morphs, tokens = [], []
-    for text, status in zip(df[S.TEXT_NORM], df[S.STATUS]):
-        if status != S.STATUS_OK:
-            morphs.append([])
-            tokens.append([])
-            continue
-        m = analyse(text)
-        morphs.append(m)
-        tokens.append(content_words(m, pos, stop, cfg.min_token_chars))
-    return df.assign(**{MORPHS: morphs, S.TOKENS: tokens})
+    ok = (df[S.STATUS] == S.STATUS_OK).tolist()
+    # one Doc per distinct text, shared by its repeats: exports repeat comments, and a Doc costs memory
+    unique = list(dict.fromkeys(t for t, o in zip(df[S.TEXT_NORM], ok) if o))
+    by_text = dict(zip(unique, stage_nlp().pipe(unique, batch_size=BATCH)))
+    words = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) for t, d in by_text.items()}
+    docs = [by_text[t] if o else None for t, o in zip(df[S.TEXT_NORM], ok)]
+    tokens = [list(words[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
+    return df.assign(**{DOCS: docs, S.TOKENS: tokens})
+
+
+def noun_words(tokens: list[list[str]], docs: list) -> frozenset[str]:
+    """Which content words are nouns (or noun compounds): topic labels prefer them."""
+    return _noun_words(tokens, [d._.morphs if d is not None else () for d in docs])
