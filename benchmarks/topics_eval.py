@@ -73,7 +73,7 @@ def prepare(name: str, raw: pd.DataFrame, cfg, embedder, cache) -> Corpus:
     ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
     texts = df.loc[ok, S.TEXT_NORM].tolist()
     tokens = df.loc[ok, S.TOKENS].tolist()
-    nouns = tokenize.noun_words(tokens, df.loc[ok, tokenize.MORPHS].tolist())
+    nouns = tokenize.noun_words(tokens, df.loc[ok, tokenize.DOCS].tolist())
     X, _ = embed_texts(texts, embedder, cache, cfg.embed.batch_size)
     cat = raw.loc[ok, "category"].to_numpy() if "category" in raw.columns else None
     chan = raw.loc[ok, "channel"].to_numpy() if "channel" in raw.columns else None
