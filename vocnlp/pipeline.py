@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,10 +21,12 @@ from . import __version__
 from . import schema as S
 from .backends import create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
+from .columns import choose_score_column
 from .config import RunConfig
 from .errors import InputError, RunWarning
 from .history import HistoryStore
 from .models.registry import build_sentiment_model, build_task_model
+from .periods import choose_for_run, parse_period
 from .report.render import render_report
 from .stages import (
     classify,
@@ -94,30 +95,10 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
     return items
 
 
-PERIOD_RE = re.compile(r"(\d{4}-W\d{2})")
-
-
-def infer_period(input_path: Path, frame: pd.DataFrame) -> str | None:
-    """A period from the file name (midori_2026-W46.csv), else the ISO week most rows' ``date`` fall in."""
-    m = PERIOD_RE.search(input_path.name)
-    if m:
-        return m.group(1)
-    for col in ("date", "日付", "created_at", "回答日"):
-        if col in frame.columns:
-            dates = pd.to_datetime(frame[col], errors="coerce").dropna()
-            if len(dates):
-                iso = dates.dt.isocalendar()
-                week = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).mode()
-                return str(week.iloc[0])
-    return None
-
-
 def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig, progress: Progress | None = None,
                  period: str | None = None) -> RunResult:
     input_path, output_dir = Path(input_path), Path(output_dir)
-    if period is not None and not PERIOD_RE.fullmatch(period) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
-        raise InputError(f"period '{period}' is not a week (2026-W47) or a month/day (2026-11, 2026-11-20).",
-                         fix="pass --period like 2026-W47.")
+    period = parse_period(period) if period else None
     timer = _Timer()
     started = datetime.now(timezone.utc)
     warn: list = []
@@ -139,7 +120,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
     with timer.stage("segment"):
         df = segment.run(df, cfg.segment)
 
-    period = period or infer_period(input_path, ing.frame)
+    period = choose_for_run(period, input_path, ing, cfg.history.period, warn)
     store, prev_emb = _open_history(cfg, period, warn)
 
     ok_mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
@@ -189,7 +170,7 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
         topic_tab = insights.topic_table(df, tr.table, closeness)
         issues = insights.rank_issues(df, topic_tab, closeness, cfg.issues)
         heat = insights.stage_by_dimension(df, cx_set.names, st_set.names)
-        score_col = trends.detect_score_column(list(ing.frame.columns), cfg.drivers)
+        score_col = choose_score_column(ing.frame, cfg.drivers.score_column, {ing.text_column})
         driver_info = None
         if score_col:
             impact, driver_info = trends.drivers(df, score_col, cfg.drivers)
@@ -228,7 +209,8 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "input": {"path": str(input_path), "name": input_path.name, "sha256": ing.sha256, "format": ing.file_format,
                       "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
-                      "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column},
+                      "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column,
+                      **ing.describe()},
             "config": cfg.as_dict(),
             "config_hash": cfg.hash(),
             "models": {"embedder": {"backend": embedder.name, "model_id": embedder.model_id},
@@ -270,9 +252,11 @@ def _open_history(cfg: RunConfig, period: str | None, warn: list) -> tuple[Histo
         return None, None
     if not period:
         warn.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date column); "
-                                       "history and week-over-week changes are skipped. Pass --period 2026-W47."))
+                                       "history and period-over-period changes are skipped. Pass --period with the "
+                                       "week (YYYY-Www), month (YYYY-MM) or quarter (YYYY-Qn) the comments cover."))
         return None, None
     store = HistoryStore(cfg.resolve_path(cfg.history.path))
+    store.require_kind(period)
     later = store.later_periods(period)
     if later and period in store.periods():
         store.close()
