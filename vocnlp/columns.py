@@ -31,6 +31,7 @@ SAMPLE = 2000  # cells looked at per column
 MIN_PROSE_SHARE = 0.6
 CATEGORY_MIN_ROWS = 20  # below this, a repeated value says nothing about a column being a category
 CATEGORY_DISTINCT = 0.3
+CATEGORY_MAX_LEN = 12  # categories are short (iOS, 30代, 苦情); a long text that repeats is still prose
 
 _LETTER = re.compile(r"[A-Za-z\u3040-\u30ff\u3400-\u9fff]")
 _NUMBER = re.compile(r"^[+-]?[\d,]*\.?\d+%?$")
@@ -67,7 +68,8 @@ class Profile:
 
     @property
     def categorical(self) -> bool:
-        return self.n_filled >= CATEGORY_MIN_ROWS and self.distinct < CATEGORY_DISTINCT
+        return (self.n_filled >= CATEGORY_MIN_ROWS and self.distinct < CATEGORY_DISTINCT
+                and self.typical_len < CATEGORY_MAX_LEN)
 
 
 def profile(name: str, values: pd.Series) -> Profile:
