@@ -27,7 +27,7 @@ from .errors import InputError, RunWarning
 from .history import HistoryStore
 from .models.registry import build_sentiment_model, build_task_model
 from .periods import choose_for_run, parse_period
-from .report.render import render_report
+from .report.render import ReportData, render_report
 from .stages import (
     classify,
     clean,
@@ -226,11 +226,8 @@ def run_pipeline(input_path: Path | str, output_dir: Path | str, cfg: RunConfig,
             "warnings": [w.as_dict() for w in warn],
             "timings_s": {},
         }
-        html = render_report(title=cfg.report.title, input_name=input_path.name, items=items, topics=topic_tab,
-                             issues=issues, heat=heat, counts=counts, warnings=manifest["warnings"],
-                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
-                             period=period, history=history_info, drivers=driver_info,
-                             trend_tables=trend_tables)
+        html = render_report(ReportData(input_path.name, items, topic_tab, issues, heat, counts, manifest["warnings"],
+                                        period, history_info, driver_info, trend_tables), cfg)
         with outputs.AtomicRunDir(output_dir) as tmp:
             outputs.write_csv(items, tmp / "items.csv")
             items.to_parquet(tmp / "items.parquet", index=False)
