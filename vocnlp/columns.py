@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import InputConfig
-from .dates import date_share
+from .dates import date_share, parse_date
 from .errors import InputError
 
 DEFAULT_TEXT_COLUMN = "text"
@@ -54,7 +54,7 @@ def _is_prose(value: str) -> bool:
     if not _LETTER.search(s):
         return False
     return not (_NUMBER.match(s) or _VERSION.match(s) or _IDLIKE.match(s) or _URL_MAIL.match(s)
-                or date_share(pd.Series([s])) == 1.0)
+                or parse_date(s) is not None)
 
 
 @dataclass
@@ -107,8 +107,8 @@ def choose_text_column(frame: pd.DataFrame, cfg: InputConfig, header_hint: bool 
                          fix="pass --text-column with one of these names, exactly as written.")
     exact = {column_key(c) for c in cfg.text_column_candidates}
     best, best_score = None, 0.0
-    for c in columns:
-        p = profile(c, frame[c])
+    profiles = {c: profile(c, frame[c]) for c in columns}
+    for c, p in profiles.items():
         if p.prose < MIN_PROSE_SHARE or p.categorical:
             continue
         score = p.typical_len * p.fill ** 0.5 * (1.5 if _hinted(c, TEXT_HINTS) else 1.0) * (
@@ -121,7 +121,7 @@ def choose_text_column(frame: pd.DataFrame, cfg: InputConfig, header_hint: bool 
         hit = [c for c in columns if column_key(c) == column_key(cand)]
         if hit:
             return hit[0], "name"
-    hit = [c for c in columns if _hinted(c, TEXT_HINTS)]
+    hit = [c for c in columns if _hinted(c, TEXT_HINTS) and profiles[c].prose >= MIN_PROSE_SHARE]  # never an id
     if hit:
         return hit[0], "name"
     where = " (if the column names are not on the first row, set input.header_row)" if header_hint else ""

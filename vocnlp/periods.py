@@ -24,7 +24,7 @@ _FULL = {"week": re.compile(r"(\d{4})-W(\d{1,2})", re.I), "month": re.compile(r"
          "quarter": re.compile(r"(\d{4})-Q([1-4])", re.I)}
 # in a file name: a week or a quarter anywhere, a month only when no day follows (export_2026-11-20 is a day)
 _IN_NAME = {"week": re.compile(r"(?<!\d)(\d{4})-W(\d{2})(?!\d)", re.I), "quarter": re.compile(r"(?<!\d)(\d{4})-Q([1-4])(?!\d)", re.I),
-            "month": re.compile(r"(?<![\d-])(\d{4})-(\d{2})(?![\d-])")}
+            "month": re.compile(r"(?<!\d)(\d{4})-(\d{2})(?![\d-])")}
 FORMATS = "a week (2026-W47), a month (2026-11) or a quarter (2026-Q4)"
 
 

@@ -315,7 +315,7 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
     header = ["" if v is None else str(v) for v in grid.iloc[0].tolist()] if len(grid) else []
     df = grid.iloc[1:].reset_index(drop=True)
     df.columns = header
-    df, control_rows = _remove_marks(df)
+    df, control_rows = _remove_marks(df) if _CONTROL_MARK in text else (df, [])
     if control_rows:
         shown_rows = ", ".join(str(r) for r in control_rows[:10]) + (" …" if len(control_rows) > 10 else "")
         warnings.append(RunWarning("W109", f"{len(control_rows)} row(s) held control characters (NUL and the like, "
