@@ -55,3 +55,22 @@ def test_driver_name_is_in_the_report_language():
 def test_a_set_title_is_kept(tmp_path, small_csv, use_fake_embedder):
     r = run_pipeline(small_csv, tmp_path / "o", _cfg(tmp_path, **{"report.title": "店舗の声", "history.enabled": False}))
     assert "<h1>店舗の声</h1>" in _html(r)
+
+
+@pytest.mark.parametrize("row", [
+    {"lineage": "grown", "share": 0.12, "prev_share": 0.05, "share_change": 0.07, "q_share": 0.004,
+     "prev_negative_share": 0.3, "negative_share": 0.6, "related_topic": float("nan"), "baseline_measured": False},
+    {"lineage": "new", "share": 0.08, "prev_share": 0.01, "share_change": 0.07, "q_share": 0.02,
+     "prev_negative_share": None, "negative_share": 0.7, "related_topic": float("nan"), "baseline_measured": True},
+    {"lineage": "split", "share": 0.08, "prev_share": 0.01, "share_change": 0.07, "q_share": 0.02,
+     "prev_negative_share": None, "negative_share": 0.7, "related_topic": 3.0, "baseline_measured": True},
+    {"lineage": "merged", "related_topic": 2.0}, {"lineage": "gone"}])
+def test_trend_text_matches_the_weekly_note_and_follows_language_and_period(row):
+    from vocnlp.report.words import trend_text
+    from vocnlp.stages.trends import trend_note
+
+    assert trend_text(row, words_for("ja", "2026-W46")) == trend_note(row)  # the same words as issues.csv
+    monthly = trend_text(row, words_for("ja", "2026-11"))
+    assert "前週" not in monthly and "今週" not in monthly
+    english = trend_text(row, words_for("en", "2026-11"))
+    assert english and not re.search(r"[\u3040-\u30ff]", english)

@@ -16,7 +16,7 @@ from .. import __version__
 from .. import schema as S
 from ..config import RunConfig
 from ..text import clip
-from .words import title_for, words_for
+from .words import title_for, trend_text, words_for
 
 
 def _num(v, default=0.0) -> float:
@@ -98,11 +98,15 @@ def _topic_rows(topics: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _text(v) -> str:
-    return v if isinstance(v, str) else ""
+def _trends_by_topic(topics: pd.DataFrame, words: dict) -> dict[int, str]:
+    """Each topic's change since the previous period, written in the report's language."""
+    if "lineage" not in topics.columns:
+        return {}
+    return {int(t[S.TOPIC_ID]): trend_text(t, words) for _, t in topics.iterrows()}
 
 
-def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str, str]) -> list[dict]:
+def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str, str],
+                trend: dict[int, str]) -> list[dict]:
     rows = []
     for _, i in issues.head(top).iterrows():
         quotes = [{"text": i.get(f"quote_{k}", ""), "id": i.get(f"quote_{k}_id", ""), "why": i.get(f"quote_{k}_why", "")}
@@ -112,7 +116,7 @@ def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str
                                           "priority")},
                      "keywords": i.get("keywords", ""), "quotes": quotes,
                      "emerging": bool(emerging) if not pd.isna(emerging) else False,
-                     "lineage": lineage.get(str(i.get("lineage", "")), ""), "trend": _text(i.get("trend", "")),
+                     "lineage": lineage.get(str(i.get("lineage", "")), ""), "trend": trend.get(int(i[S.TOPIC_ID]), ""),
                      "impact": None if pd.isna(i.get("score_impact", np.nan)) else float(i.get("score_impact"))})
     return rows
 
@@ -137,7 +141,7 @@ def _stage_rows(ok: pd.DataFrame, stage_names: list[str]) -> list[dict]:
     return rows
 
 
-def _movers(topics: pd.DataFrame, alpha: float, lineage: dict[str, str]) -> list[dict]:
+def _movers(topics: pd.DataFrame, alpha: float, lineage: dict[str, str], trend: dict[int, str]) -> list[dict]:
     """Topics whose share changed significantly (q below alpha), largest change first."""
     if "lineage" not in topics.columns:
         return []
@@ -145,13 +149,15 @@ def _movers(topics: pd.DataFrame, alpha: float, lineage: dict[str, str]) -> list
     for _, t in topics.iterrows():
         significant = _num(t.get("q_share"), 1.0) < alpha
         if t.get("lineage") in ("grown", "shrunk", "new") and significant and int(t[S.TOPIC_ID]) >= 0 \
-                and isinstance(t.get("trend"), str):
-            movers.append({"label": t[S.TOPIC_LABEL], "lineage": lineage.get(t["lineage"], ""), "trend": t["trend"],
+                and trend.get(int(t[S.TOPIC_ID])):
+            movers.append({"label": t[S.TOPIC_LABEL], "lineage": lineage.get(t["lineage"], ""),
+                           "trend": trend[int(t[S.TOPIC_ID])],
                            "change": _num(t.get("share_change"))})
     return sorted(movers, key=lambda m: -abs(m["change"]))
 
 
-def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words: dict) -> list[dict]:
+def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words: dict,
+           trend: dict[int, str]) -> list[dict]:
     """Per topic: its most negative and most positive comments and its main journey stages."""
     out = []
     for t in topic_rows:
@@ -163,7 +169,7 @@ def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words
                     for _, r in pd.concat([members.head(4), members.tail(2)]).drop_duplicates(S.ID).iterrows()]
         row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
         out.append({**t, "lineage": words["lineage"].get(str(row.get("lineage", "")), ""),
-                    "trend": _text(row.get("trend", "")), "examples": examples,
+                    "trend": trend.get(t["topic_id"], ""), "examples": examples,
                     "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
     return out
 
@@ -183,14 +189,15 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     n_ok = max(1, len(ok))
     stage_names = list(data.heat.index)
     topic_rows = _topic_rows(data.topics)
-    issue_rows = _issue_rows(data.issues, cfg.report.top_issues, cfg.issues.n_quotes, words["lineage"])
+    trend = _trends_by_topic(data.topics, words)
+    issue_rows = _issue_rows(data.issues, cfg.report.top_issues, cfg.issues.n_quotes, words["lineage"], trend)
     labels = {int(t[S.TOPIC_ID]): t[S.TOPIC_LABEL] for _, t in data.topics.iterrows()}
     return env.get_template("report.html.j2").render(
         t=words, title=title_for(cfg.report.title, words), period=data.period, history=data.history,
         drivers=data.drivers, impact_name=_driver_name(data.drivers, words),
         emerging=[r for r in issue_rows if r["emerging"]],
-        movers=_movers(data.topics, (data.history or {}).get("alpha", 0.05), words["lineage"])[:6],
-        drill=_drill(topic_rows, ok, data.topics, words),
+        movers=_movers(data.topics, (data.history or {}).get("alpha", 0.05), words["lineage"], trend)[:6],
+        drill=_drill(topic_rows, ok, data.topics, words, trend),
         trends=_trend_view(data.trend_tables, [r[S.TOPIC_ID] for r in issue_rows[:8]], labels, stage_names),
         input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=data.counts,

@@ -39,6 +39,9 @@ JA = {
     "not_masked": "個人情報（メール・電話番号・郵便番号・カード番号・氏名）は伏せ字にしていません。",
     "status": {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.STATUS_TOO_SHORT: "短すぎ",
                S.STATUS_NON_ANSWER: "「特になし」等", S.STATUS_DUPLICATE: "重複"},
+    "trend": {"first": "初回", "gone": "{this}は該当なし", "merged": "トピック {id} に統合", "split": "（トピック {id} から分岐）",
+              "new": "新しいトピック{origin}・構成比 {share}%（{prev}のコメントに同じ基準を当てると {prev_share}%、q={q}）",
+              "share": "構成比 {a}% → {b}%（{pts}pt, q={q}）", "neg": "ネガティブ率 {a}% → {b}%", "sep": "・"},
     "lineage": {"new": "新規", "continued": "継続", "grown": "増加", "shrunk": "減少", "gone": "消滅", "merged": "統合",
                 "split": "分岐"},
 }
@@ -68,6 +71,10 @@ EN = {
     "not_masked": "Personal data (e-mail, phone, postal code, card number, names) is not masked.",
     "status": {S.STATUS_EMPTY: "empty", S.STATUS_NO_CONTENT: "symbols only", S.STATUS_TOO_SHORT: "too short",
                S.STATUS_NON_ANSWER: "non-answers", S.STATUS_DUPLICATE: "duplicates"},
+    "trend": {"first": "first period", "gone": "none {this}", "merged": "merged into topic {id}",
+              "split": " (split from topic {id})",
+              "new": "new topic{origin}: share {share}% ({prev}'s comments checked with the same rule: {prev_share}%, q={q})",
+              "share": "share {a}% → {b}% ({pts}pt, q={q})", "neg": "negative {a}% → {b}%", "sep": "; "},
     "lineage": {"new": "new", "continued": "continued", "grown": "grown", "shrunk": "shrunk", "gone": "gone",
                 "merged": "merged", "split": "split"},
 }
@@ -77,10 +84,40 @@ def words_for(language: str, period: str | None) -> dict:
     """The report's words with the period's kind filled in (週次 / 今月 / last quarter ...)."""
     base = EN if language == "en" else JA
     kind_word, this, prev = PERIOD_WORDS[base["lang"]][period_kind(period)]
-    out = {}
-    for k, v in base.items():
-        out[k] = v.replace("{this}", this).replace("{prev}", prev).replace("{kind}", kind_word) if isinstance(v, str) else v
-    return out
+    def fill(v):
+        return v.replace("{this}", this).replace("{prev}", prev).replace("{kind}", kind_word)
+
+    return {k: fill(v) if isinstance(v, str) else {kk: fill(vv) for kk, vv in v.items()} for k, v in base.items()}
+
+
+def _pct(v, digits: int = 1) -> str:
+    return f"{100 * float(v):.{digits}f}"
+
+
+def trend_text(r, words: dict) -> str:
+    """A topic's change since the previous period, in the report's language (from its topics.csv row)."""
+    t = words["trend"]
+    lineage = r.get("lineage")
+    if not isinstance(lineage, str) or lineage == "":
+        return ""
+    if lineage == "new" and not r.get("baseline_measured"):
+        return t["first"]
+    if lineage == "gone":
+        return t["gone"]
+    related = r.get("related_topic")
+    rel = "" if related is None or related != related else str(int(related))
+    if lineage == "merged":
+        return t["merged"].replace("{id}", rel)
+    if lineage in ("new", "split"):
+        origin = t["split"].replace("{id}", rel) if lineage == "split" else ""
+        return (t["new"].replace("{origin}", origin).replace("{share}", _pct(r["share"]))
+                .replace("{prev_share}", _pct(r["prev_share"])).replace("{q}", f"{float(r['q_share']):.3f}"))
+    parts = [t["share"].replace("{a}", _pct(r["prev_share"])).replace("{b}", _pct(r["share"]))
+             .replace("{pts}", f"{100 * float(r['share_change']):+.1f}").replace("{q}", f"{float(r['q_share']):.3f}")]
+    prev_neg = r.get("prev_negative_share")
+    if prev_neg is not None and prev_neg == prev_neg:
+        parts.append(t["neg"].replace("{a}", _pct(prev_neg, 0)).replace("{b}", _pct(r["negative_share"], 0)))
+    return t["sep"].join(parts)
 
 
 def title_for(title: str | None, words: dict) -> str:
