@@ -28,9 +28,18 @@ MAX_COMPOUND = 12
 # written, as one word; a plain lowercase English word (app, good) is not a topic word, nor are OK / NG
 _LATIN_PART = re.compile(r"^[A-Za-z0-9]+$")
 _LATIN_JOINERS = frozenset("-&+.")
-_LATIN_NAME = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9 &+.\-]*$")
+_LATIN_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &+.\-]*$")
 _NOT_NAMES = frozenset({"OK", "NG", "ON", "OFF", "Ok"})
 MAX_LATIN_WORDS = 3
+
+
+def is_latin_name(word: str) -> bool:
+    """A name has a capital and, past its first letter, a capital or digit (iPhone, PayPay, LINE, 5G) or a joiner or
+    space (Wi-Fi, au PAY); a capitalised English word (The, Very) is not one, nor an order number (> 3 digits)."""
+    if not _LATIN_CHARS.match(word) or word in _NOT_NAMES or sum(ch.isdigit() for ch in word) > 3:
+        return False
+    return any(ch.isupper() for ch in word) and (any(ch.isupper() or ch.isdigit() for ch in word[1:])
+                                                 or any(ch in " &+.-" for ch in word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +146,12 @@ def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: froz
         name, after = latin_name(morphs, i)
         if after > i:
             flush()
-            if _LATIN_NAME.match(name) and name not in _NOT_NAMES and name not in stopwords and len(name) >= 2:
-                words.append(name)
+            if is_latin_name(name) and name not in stopwords and len(name) >= 2:
+                nxt = morphs[after] if after < len(morphs) else None
+                if nxt is not None and nxt.start == _end(morphs[after - 1]) and nxt.pos1 == "名詞" and _JP.search(nxt.surface):
+                    run.append(name)  # ECサイト, Wi-Fiスポット: one compound with the noun written after it
+                else:
+                    words.append(name)
             i = after
             continue
         m = morphs[i]

@@ -1,5 +1,6 @@
 import re
 
+import pandas as pd
 import pytest
 
 from vocnlp.config import load_config
@@ -64,6 +65,8 @@ def test_a_set_title_is_kept(tmp_path, small_csv, use_fake_embedder):
      "prev_negative_share": None, "negative_share": 0.7, "related_topic": float("nan"), "baseline_measured": True},
     {"lineage": "split", "share": 0.08, "prev_share": 0.01, "share_change": 0.07, "q_share": 0.02,
      "prev_negative_share": None, "negative_share": 0.7, "related_topic": 3.0, "baseline_measured": True},
+    {"lineage": "grown", "share": 0.12, "prev_share": 0.05, "share_change": 0.07, "q_share": 0.004,
+     "prev_negative_share": pd.NA, "negative_share": 0.6, "related_topic": pd.NA, "baseline_measured": pd.NA},
     {"lineage": "merged", "related_topic": 2.0}, {"lineage": "gone"}])
 def test_trend_text_matches_the_weekly_note_and_follows_language_and_period(row):
     from vocnlp.report.words import trend_text

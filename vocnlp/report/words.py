@@ -6,6 +6,8 @@ period's kind (週次 / 月次 / 四半期) comes into the title and the "since 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from .. import schema as S
 from ..periods import period_kind
 
@@ -94,18 +96,22 @@ def _pct(v, digits: int = 1) -> str:
     return f"{100 * float(v):.{digits}f}"
 
 
+def _missing(v) -> bool:
+    return v is None or bool(pd.isna(v))
+
+
 def trend_text(r, words: dict) -> str:
     """A topic's change since the previous period, in the report's language (from its topics.csv row)."""
     t = words["trend"]
     lineage = r.get("lineage")
     if not isinstance(lineage, str) or lineage == "":
         return ""
-    if lineage == "new" and not r.get("baseline_measured"):
+    if lineage == "new" and (_missing(r.get("baseline_measured")) or not r.get("baseline_measured")):
         return t["first"]
     if lineage == "gone":
         return t["gone"]
     related = r.get("related_topic")
-    rel = "" if related is None or related != related else str(int(related))
+    rel = "" if _missing(related) else str(int(related))
     if lineage == "merged":
         return t["merged"].replace("{id}", rel)
     if lineage in ("new", "split"):
@@ -115,7 +121,7 @@ def trend_text(r, words: dict) -> str:
     parts = [t["share"].replace("{a}", _pct(r["prev_share"])).replace("{b}", _pct(r["share"]))
              .replace("{pts}", f"{100 * float(r['share_change']):+.1f}").replace("{q}", f"{float(r['q_share']):.3f}")]
     prev_neg = r.get("prev_negative_share")
-    if prev_neg is not None and prev_neg == prev_neg:
+    if not _missing(prev_neg):
         parts.append(t["neg"].replace("{a}", _pct(prev_neg, 0)).replace("{b}", _pct(r["negative_share"], 0)))
     return t["sep"].join(parts)
 
