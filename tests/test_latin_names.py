@@ -11,7 +11,8 @@ from vocnlp.stages.topics import join_tokens, readable_word, split_tokens
 
 def _words(text):
     cfg = TokenizeConfig()
-    return content_words(analyse(text), tuple(cfg.pos), load_stopwords(str(resolve_resource(cfg.stopwords))))
+    return content_words(analyse(text), tuple(cfg.pos), load_stopwords(str(resolve_resource(cfg.stopwords))),
+                         latin_names=True)
 
 
 @pytest.mark.parametrize("text,name", [("Wi-Fiがつながらない", "Wi-Fi"), ("iPhoneで開けない", "iPhone"),
@@ -23,6 +24,12 @@ def test_names_are_one_word_as_written(text, name):
     if name:
         assert name in words, words
         assert not any(w in ("ハイ", "スポット", "Wi", "Fi", "PAY", "au") for w in words)
+
+
+def test_off_by_default():
+    cfg = TokenizeConfig()
+    words = content_words(analyse("Wi-Fiがつながらない"), tuple(cfg.pos), load_stopwords(str(resolve_resource(cfg.stopwords))))
+    assert not cfg.latin_names and "Wi-Fi" not in words
 
 
 def test_plain_english_and_interjections_are_not_topic_words():
@@ -43,7 +50,7 @@ def test_topic_labels_and_keywords_keep_names(tmp_path, use_fake_embedder):
     pd.DataFrame({"text": texts}).to_csv(p, index=False)
     cfg = load_config(None, {"embed.cache_dir": str(tmp_path / "c"), "classify.cx_dimension.method": "prototype",
                              "classify.journey_stage.method": "prototype", "sentiment.method": "lexicon",
-                             "history.enabled": False})
+                             "history.enabled": False, "tokenize.latin_names": True})
     res = run_pipeline(p, tmp_path / "o", cfg)
     keywords = " | ".join(res.topics["keywords"].astype(str)) + " | " + " | ".join(res.topics["topic_label"].astype(str))
     assert "Wi-Fi" in keywords and "au PAY" in keywords, keywords

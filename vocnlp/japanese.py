@@ -123,7 +123,8 @@ def latin_name(morphs: Sequence[Morph], i: int) -> tuple[str, int]:
     return text, j
 
 
-def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1) -> list[str]:
+def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1,
+                  latin_names: bool = False) -> list[str]:
     """Content-word base forms; runs of nouns become one compound (ポイント + 付与 -> ポイント付与)."""
     words: list[str] = []
     run: list[str] = []
@@ -143,7 +144,7 @@ def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: froz
 
     i = 0
     while i < len(morphs):
-        name, after = latin_name(morphs, i)
+        name, after = latin_name(morphs, i) if latin_names else ("", i)
         if after > i:
             flush()
             if is_latin_name(name) and name not in stopwords and len(name) >= 2:

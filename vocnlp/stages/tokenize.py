@@ -30,5 +30,5 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
             continue
         m = analyse(text)
         morphs.append(m)
-        tokens.append(content_words(m, pos, stop, cfg.min_token_chars))
+        tokens.append(content_words(m, pos, stop, cfg.min_token_chars, cfg.latin_names))
     return df.assign(**{MORPHS: morphs, S.TOKENS: tokens})
