@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from vocnlp.config import load_config
-from vocnlp.pipeline import infer_period, run_pipeline
+from vocnlp.periods import choose_period
+from vocnlp.pipeline import run_pipeline
 from vocnlp.stages.trends import benjamini_hochberg, two_proportion_p
 
 from .conftest import SAMPLE_DIR
@@ -23,10 +24,10 @@ def fake_cfg(tmp_path):
 
 
 def test_period_inference(tmp_path):
-    assert infer_period(SAMPLE_DIR / "midori_2026-W46.csv", pd.DataFrame()) == "2026-W46"
-    frame = pd.DataFrame({"date": ["2026-11-16", "2026-11-18", "2026-11-22"]})
-    assert infer_period(tmp_path / "export.csv", frame) == "2026-W47"
-    assert infer_period(tmp_path / "export.csv", pd.DataFrame({"text": ["x"]})) is None
+    assert choose_period(None, SAMPLE_DIR / "midori_2026-W46.csv", None, "week").period == "2026-W46"
+    dates = pd.to_datetime(pd.Series(["2026-11-16", "2026-11-18", "2026-11-22"]))
+    assert choose_period(None, tmp_path / "export.csv", dates, "week", "date").period == "2026-W47"
+    assert choose_period(None, tmp_path / "export.csv", None, "week").period is None
 
 
 def test_statistics():

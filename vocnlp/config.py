@@ -43,6 +43,8 @@ class InputConfig(Section):
     text_column_candidates: list[str] = Field(default_factory=lambda: list(DEFAULT_TEXT_CANDIDATES))
     encoding: str = "auto"  # auto | utf-8 | utf-8-sig | cp932 | any Python codec
     sheet: str | int | None = None  # XLSX: sheet name or index; None = the sheet with the text column
+    header_row: int | None = Field(None, ge=1)  # 1-based row holding the column names; None = found (XLSX) / row 1
+    date_column: str | None = "auto"  # auto = found by name and content; a name; None = no date column
 
 
 class CleanConfig(Section):
@@ -69,6 +71,7 @@ class TokenizeConfig(Section):
     stopwords: str = "builtin:stopwords_ja.txt"
     pos: list[str] = Field(default_factory=lambda: ["名詞", "動詞", "形容詞", "形状詞"])
     min_token_chars: int = Field(1, ge=1)
+    latin_names: bool = False  # keep Wi-Fi, iPhone, au PAY as one word as written (off: it shifts the sample's topics)
 
 
 class EmbedConfig(Section):
@@ -137,6 +140,7 @@ class HistoryConfig(Section):
     alpha: float = Field(0.05, gt=0.0, lt=1.0)  # significance level for week-over-week changes
     min_growth: float = Field(1.5, ge=1.0)  # emerging: share at least this many times last period's
     emerging_negative_share: float = Field(0.4, ge=0.0, le=1.0)  # emerging: at least this share negative
+    period: Literal["week", "month", "quarter"] = "week"  # how a date column is read into a period
 
 
 class DriversConfig(Section):
@@ -149,7 +153,8 @@ class CodesConfig(Section):
 
 
 class ReportConfig(Section):
-    title: str = "お客様の声 週次レポート"
+    title: str | None = None  # None = お客様の声 週次/月次/四半期レポート after the period (English: Customer feedback ...)
+    language: Literal["ja", "en"] = "ja"  # headings and notes; the comments stay as written
     top_issues: int = Field(10, ge=1)
 
 

@@ -1,4 +1,4 @@
-"""History of weekly runs: an embedded DuckDB database plus one Parquet file per period.
+"""History of runs, one per period (weeks, months or quarters; one kind per history): an embedded DuckDB database plus one Parquet file per period.
 
 No server: the store is a folder (``history.path``, default ``.vocnlp/history``) holding
 ``history.duckdb`` and ``items/period=<P>.parquet``. Re-running a period replaces it in one
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .periods import check_same_kind
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (period VARCHAR PRIMARY KEY, run_at VARCHAR, input_name VARCHAR,
@@ -54,6 +55,10 @@ class HistoryStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def require_kind(self, period: str) -> None:
+        """One history keeps one kind of period (weeks, months or quarters): refuse another kind."""
+        check_same_kind(self.periods(), period)
 
     # -- reading -------------------------------------------------------------------------------
     def periods(self) -> list[str]:

@@ -25,6 +25,22 @@ _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _ONLY_KANA_1 = re.compile(r"^[\u3040-\u309f]$")
 _NUMERIC = re.compile(r"^[\d,.\-:/年月日時分秒円個回件%]+$")
 MAX_COMPOUND = 12
+# product and service names written in Latin letters (Wi-Fi, iPhone 15, PayPay, au PAY, LINE, USB-C) are kept as
+# written, as one word; a plain lowercase English word (app, good) is not a topic word, nor are OK / NG
+_LATIN_PART = re.compile(r"^[A-Za-z0-9]+$")
+_LATIN_JOINERS = frozenset("-&+.")
+_LATIN_CHARS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &+.\-]*$")
+_NOT_NAMES = frozenset({"OK", "NG", "ON", "OFF", "Ok"})
+MAX_LATIN_WORDS = 3
+
+
+def is_latin_name(word: str) -> bool:
+    """A name has a capital and, past its first letter, a capital or digit (iPhone, PayPay, LINE, 5G) or a joiner or
+    space (Wi-Fi, au PAY); a capitalised English word (The, Very) is not one, nor an order number (> 3 digits)."""
+    if not _LATIN_CHARS.match(word) or word in _NOT_NAMES or sum(ch.isdigit() for ch in word) > 3:
+        return False
+    return any(ch.isupper() for ch in word) and (any(ch.isupper() or ch.isdigit() for ch in word[1:])
+                                                 or any(ch in " &+.-" for ch in word))
 
 
 class Morph(NamedTuple):
@@ -93,7 +109,37 @@ def load_stopwords(path: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1) -> list[str]:
+def _end(m: Morph) -> int:
+    return m.start + len(m.surface)
+
+
+def latin_name(morphs: Sequence[Morph], i: int) -> tuple[str, int]:
+    """The Latin-letter name starting at morph ``i`` as written, and the index after it: adjacent parts and
+    joiners (Wi + - + Fi, USB + - + C) and, after a space, a part starting with a capital or a digit
+    (au PAY, iPhone 15 Pro). ('', i) when morph ``i`` starts none."""
+    if not _LATIN_PART.match(morphs[i].surface):
+        return "", i
+    text, end, j, words = morphs[i].surface, _end(morphs[i]), i + 1, 1
+    while j < len(morphs):
+        m = morphs[j]
+        if m.start == end and m.surface in _LATIN_JOINERS and j + 1 < len(morphs) \
+                and morphs[j + 1].start == _end(m) and _LATIN_PART.match(morphs[j + 1].surface):
+            text += m.surface + morphs[j + 1].surface
+            end, j = _end(morphs[j + 1]), j + 2
+        elif m.start == end and _LATIN_PART.match(m.surface):
+            text += m.surface
+            end, j = _end(m), j + 1
+        elif m.start == end + 1 and words < MAX_LATIN_WORDS and _LATIN_PART.match(m.surface) \
+                and (m.surface[0].isupper() or m.surface[0].isdigit()):
+            text += " " + m.surface
+            end, j, words = _end(m), j + 1, words + 1
+        else:
+            break
+    return text, j
+
+
+def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: frozenset[str], min_chars: int = 1,
+                  latin_names: bool = False) -> list[str]:
     """Content-word base forms; runs of nouns become one compound (ポイント + 付与 -> ポイント付与)."""
     words: list[str] = []
     run: list[str] = []
@@ -111,7 +157,21 @@ def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: froz
             words.extend(w for w in run if w not in stopwords)
         run.clear()
 
-    for m in morphs:
+    i = 0
+    while i < len(morphs):
+        name, after = latin_name(morphs, i) if latin_names else ("", i)
+        if after > i:
+            flush()
+            if is_latin_name(name) and name not in stopwords and len(name) >= 2:
+                nxt = morphs[after] if after < len(morphs) else None
+                if nxt is not None and nxt.start == _end(morphs[after - 1]) and nxt.pos1 == "名詞" and _JP.search(nxt.surface):
+                    run.append(name)  # ECサイト, Wi-Fiスポット: one compound with the noun written after it
+                else:
+                    words.append(name)
+            i = after
+            continue
+        m = morphs[i]
+        i += 1
         is_noun = m.pos1 == "名詞" and m.pos2 in ("普通名詞", "固有名詞") and _JP.search(m.surface)
         if is_noun and not _NUMERIC.match(m.surface):
             run.append(m.surface)

@@ -12,7 +12,6 @@ in order, with the name their time is recorded under in the manifest.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,12 +27,14 @@ from . import __version__
 from . import schema as S
 from .backends import Embedder, create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
+from .columns import choose_score_column
 from .config import RunConfig, config_from_mapping, load_config
 from .errors import InputError, RunWarning
 from .history import HistoryStore
 from .labels import LabelSet
 from .models.registry import build_sentiment_model, build_task_model
-from .report.render import render_report
+from .periods import choose_for_run, parse_period
+from .report.render import ReportData, render_report
 from .stages import (
     classify,
     clean,
@@ -107,11 +108,9 @@ class Analysis:
     def report_html(self) -> str:
         """The self-contained report (report.html) as a string."""
         m, cfg = self.manifest, self.config
-        return render_report(title=cfg.report.title, input_name=m["input"]["name"], items=self.items, topics=self.topics,
-                             issues=self.issues, heat=self.heat, counts=m["counts"], warnings=m["warnings"],
-                             top_issues=cfg.report.top_issues, masked=cfg.privacy.mask_pii, n_quotes=cfg.issues.n_quotes,
-                             period=m["history"]["period"], history=m["history"], drivers=m["drivers"],
-                             trend_tables=self.trend_tables, codes=self.codes)
+        return render_report(ReportData(m["input"]["name"], self.items, self.topics, self.issues, self.heat, m["counts"],
+                                        m["warnings"], m["history"]["period"], m["history"], m["drivers"],
+                                        self.trend_tables, self.codes), cfg)
 
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
@@ -255,16 +254,18 @@ def _open_history(r: _Run) -> None:
     """Adds period (given, or inferred), the history store and the state this period starts from; refuses a
     re-run that would renumber topics later periods use. Before embedding, so a refused run costs nothing."""
     cfg = r.cfg
-    r.period = r.period or infer_period(Path(r.input_name), r.ing.frame)
+    r.period = choose_for_run(r.period, Path(r.input_name), r.ing, cfg.history.period, r.warnings)
     if not cfg.history.enabled:
         return
     if not r.period:
         r.warnings.append(RunWarning("W301", "no period for this run (none given, none in the file name or a date "
-                                             "column); history and week-over-week changes are skipped. Pass --period "
-                                             "2026-W47."))
+                                             "column); history and period-over-period changes are skipped. Pass "
+                                             "--period with the week (YYYY-Www), month (YYYY-MM) or quarter (YYYY-Qn) "
+                                             "the comments cover."))
         return
     period = r.period
     store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
+    store.require_kind(period)
     later = store.later_periods(period)
     if later and period in store.periods():
         store.close()
@@ -358,7 +359,7 @@ def _issues(r: _Run) -> None:
 
 def _drivers(r: _Run) -> None:
     """Adds each topic's score impact to the topic and issue tables, when the input has a score column."""
-    score_col = trends.detect_score_column(list(r.ing.frame.columns), r.cfg.drivers)
+    score_col = choose_score_column(r.ing.frame, r.cfg.drivers.score_column, {r.ing.text_column})
     if score_col:
         impact, r.driver_info = trends.drivers(r.df, score_col, r.cfg.drivers)
         r.topic_tab, r.issues = insights.with_drivers(r.topic_tab, r.issues, impact)
@@ -450,21 +451,12 @@ def _config(config: RunConfig | Path | str | dict | None) -> RunConfig:
     return load_config(config)
 
 
-PERIOD_RE = re.compile(r"(\d{4}-W\d{2})")
-
-
-def _check_period(period: str | None) -> None:
-    if period is not None and not PERIOD_RE.fullmatch(period) and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
-        raise InputError(f"period '{period}' is not a week (2026-W47) or a month/day (2026-11, 2026-11-20).",
-                         fix="pass --period like 2026-W47.")
-
-
 def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None, progress: Progress | None,
              output_dir: Path | None = None) -> Analysis:
     if not isinstance(data, (pd.DataFrame, Path, str)):
         raise InputError(f"analyze() was given a {type(data).__name__}.",
                          fix="pass a pandas DataFrame or the path of a CSV / TSV / XLSX / JSONL / Parquet file.")
-    _check_period(period)
+    period = parse_period(period) if period else None
     run = _Run(data=data if isinstance(data, pd.DataFrame) else Path(data), cfg=cfg, period=period, progress=progress,
                output_dir=output_dir)
     timer = _Timer()
@@ -497,7 +489,8 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "input": {"path": str(r.data) if isinstance(r.data, Path) else None, "name": r.input_name, "sha256": ing.sha256,
                   "format": ing.file_format, "encoding": ing.encoding, "sheet": ing.sheet, "text_column": ing.text_column,
-                  "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column},
+                  "text_column_guessed": ing.text_column != cfg.input.text_column, "id_column": ing.id_column,
+                  **ing.describe()},
         "config": cfg.as_dict(),
         "config_hash": cfg.hash(),
         "models": {"embedder": {"backend": r.embedder.name, "model_id": r.embedder.model_id},
@@ -538,21 +531,6 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
             name = f"input_{c}"
         items[name] = values
     return items
-
-
-def infer_period(input_path: Path, frame: pd.DataFrame) -> str | None:
-    """A period from the file name (midori_2026-W46.csv), else the ISO week most rows' ``date`` fall in."""
-    m = PERIOD_RE.search(input_path.name)
-    if m:
-        return m.group(1)
-    for col in ("date", "日付", "created_at", "回答日"):
-        if col in frame.columns:
-            dates = pd.to_datetime(frame[col], errors="coerce").dropna()
-            if len(dates):
-                iso = dates.dt.isocalendar()
-                week = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).mode()
-                return str(week.iloc[0])
-    return None
 
 
 # -- what the history stores for a period ------------------------------------------------------------

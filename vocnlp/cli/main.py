@@ -99,12 +99,16 @@ def run(
     text_column: Annotated[str | None, typer.Option(help="Column holding the comment text (overrides input.text_column).")] = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding a comment id (overrides input.id_column); "
                                                           "without one, rows are numbered from 1.")] = None,
-    period: Annotated[Optional[str], typer.Option(help="The period this export covers, e.g. 2026-W47: the run is stored "
-                                                       "in the history (re-running a period replaces it) and compared "
-                                                       "with the previous period. Default: a YYYY-Www in the file name, "
-                                                       "else the ISO week of the 'date' column.")] = None,
+    period: Annotated[Optional[str], typer.Option(help="The period this export covers: a week 2026-W47, a month "
+                                                       "2026-11 or a quarter 2026-Q4. The run is stored in the history "
+                                                       "(re-running a period replaces it) and compared with the previous "
+                                                       "period. Default: a period in the file name, else the period "
+                                                       "(history.period: week) most dates fall in.")] = None,
     history: Annotated[bool, typer.Option("--history/--no-history", help="Store the run in the history and compare "
                                                                           "with earlier periods (history.path).")] = True,
+    split: Annotated[Optional[str], typer.Option("--split", help="Backfill: cut INPUT by its date column into "
+                                                 "week | month | quarter periods and run each in order into the "
+                                                 "history, one run folder per period inside --output.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-v, -vv).")] = 0,
 ) -> None:
@@ -121,6 +125,9 @@ def run(
         overrides["input.id_column"] = id_column
     if not history:
         overrides["history.enabled"] = False
+    if split:
+        _run_split(input, output, config, overrides, split, period, quiet)
+        return
     try:
         cfg = load_config(config, overrides)
         if quiet or not sys.stderr.isatty() and os.environ.get("VOCNLP_PROGRESS") != "1":
@@ -143,14 +150,53 @@ def run(
         _print_summary(result)
 
 
+def _run_split(input: Path, output: Path, config: Path | None, overrides: dict, kind: str, period: str | None,
+               quiet: bool) -> None:
+    """`vocnlp run --split`: the backfill, one run per period."""
+    from ..backfill import backfill
+    from ..config import load_config
+
+    def on_period(p: str, i: int, n: int) -> None:
+        if not quiet:
+            err_console.print(f"[{i}/{n}] {p}", highlight=False)
+
+    try:
+        if period:
+            raise VocnlpError("--period and --split cannot be used together.",
+                              fix="use --split to run every period of the file, or --period to store it as one period.")
+        result = backfill(input, output, load_config(config, overrides), kind, on_period=on_period)
+    except Exception as err:  # noqa: BLE001 - the CLI's one error policy
+        _fail_any(err)
+        return
+    if quiet:
+        return
+    s = result.summary
+    dated = s[s.period != "undated"]
+    console.print(f"[bold]vocnlp[/] backfill {input.name}: {len(dated)} {kind}s ({dated.period.iloc[0]} … "
+                  f"{dated.period.iloc[-1]}), {int(s.rows.sum())} rows, {result.undated_rows} without a date.")
+    t = Table(title="What changed, period by period")
+    for col in ("period", "rows", "topics", "new topics", "emerging"):
+        t.add_column(col, justify="right" if col in ("rows", "topics") else "left")
+    for r in s.itertuples():
+        t.add_row(r.period, str(r.rows), str(r.topics), r.new_topics, r.emerging)
+    console.print(t)
+    for w in result.warnings:
+        console.print(f"[yellow]warning {w['code']}[/]: {w['message']}", highlight=False)
+    console.print(f"summary: {result.output_dir / 'backfill.csv'}")
+
+
 def _print_summary(result) -> None:
     m = result.manifest
     c = m["counts"]
     skipped = ", ".join(f"{k} {v}" for k, v in c["skipped"].items()) or "none"
     console.print(f"[bold]vocnlp[/] {m['input']['name']}: read {c['read']}, analysed {c['analysed']}, "
                   f"skipped {c['skipped_total']} ({skipped}); {m['topics']['n_topics']} topics.")
-    if m["input"]["text_column_guessed"]:
-        console.print(f"text column: '{m['input']['text_column']}' (guessed; pass --text-column to choose)")
+    i = m["input"]
+    if i["text_column_guessed"]:
+        how = i.get("text_column_chosen_by", "name")
+        console.print(f"text column: '{i['text_column']}' (chosen by its {how}; pass --text-column to choose)")
+    if i.get("id_column") or i.get("date_column"):
+        console.print(f"id column: {i.get('id_column') or '(row numbers)'}; date column: {i.get('date_column') or '(none)'}")
     h = m.get("history") or {}
     if h.get("stored"):
         prev = f", compared with {h['previous_period']}" if h.get("previous_period") else " (first period in the history)"

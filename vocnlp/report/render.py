@@ -1,7 +1,11 @@
-"""Build the report's view model from the run's tables and render the Jinja2 template (autoescaped)."""
+"""Build the report's view model from the run's tables and render the Jinja2 template (autoescaped).
+
+One language per report (``report.language``: ja by default, or en); the words are in :mod:`.words`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
@@ -10,10 +14,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
 from .. import schema as S
+from ..config import RunConfig
 from ..text import clip
-
-STATUS_JA = {S.STATUS_EMPTY: "空欄", S.STATUS_NO_CONTENT: "記号のみ", S.STATUS_TOO_SHORT: "短すぎ",
-             S.STATUS_NON_ANSWER: "「特になし」等"}
+from .words import title_for, trend_text, words_for
 
 
 def _num(v, default=0.0) -> float:
@@ -22,10 +25,6 @@ def _num(v, default=0.0) -> float:
     except (TypeError, ValueError):
         return default
     return default if np.isnan(f) else f
-
-
-LINEAGE_JA = {"new": "新規", "continued": "継続", "grown": "増加", "shrunk": "減少", "gone": "消滅", "merged": "統合",
-              "split": "分岐"}
 
 
 def sparkline(values: list[float], width: int = 120, height: int = 28, color: str = "#4c6ef5") -> str:
@@ -42,7 +41,8 @@ def sparkline(values: list[float], width: int = 120, height: int = 28, color: st
             f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="{color}"/></svg>')
 
 
-def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[int, str], stages: list[str]) -> dict | None:
+def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[int, str],
+                stage_names: list[str]) -> dict | None:
     if not trend_tables or len(trend_tables.get("periods", [])) < 2:
         return None
     periods = trend_tables["periods"]
@@ -58,7 +58,7 @@ def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[in
                      "shares": " → ".join(f"{100 * v:.0f}%" for v in shares)})
     dims = trend_tables["dims"]
     stage_rows = []
-    for name in stages:  # the run's journey-stage label set, in its order
+    for name in stage_names:  # the label set's stages, so a company's own taxonomy keeps this view
         d = dims[(dims.kind == "stage") & (dims.name == name)].set_index("period")
         if not len(d):
             continue
@@ -69,75 +69,142 @@ def _trend_view(trend_tables: dict | None, topic_ids: list[int], labels: dict[in
     return {"periods": periods, "topics": rows, "stages": stage_rows}
 
 
-def render_report(*, title: str, input_name: str, items: pd.DataFrame, topics: pd.DataFrame, issues: pd.DataFrame,
-                  heat: pd.DataFrame, counts: dict, warnings: list[dict], top_issues: int, masked: bool,
-                  n_quotes: int, period: str | None = None, history: dict | None = None, drivers: dict | None = None,
-                  trend_tables: dict | None = None, codes: pd.DataFrame | None = None) -> str:
-    env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
-    template = env.get_template("report.html.j2")
-    ok = items[items[S.STATUS] == S.STATUS_OK]
-    n_ok = max(1, len(ok))
-    sent = {lab: float((ok[S.SENTIMENT_LABEL] == lab).sum()) / n_ok for lab in S.SENTIMENT_LABELS}
+@dataclass
+class ReportData:
+    """What one run hands the report: its tables and what the history and drivers found."""
+
+    input_name: str
+    items: pd.DataFrame
+    topics: pd.DataFrame
+    issues: pd.DataFrame
+    heat: pd.DataFrame  # journey stage x CX dimension counts
+    counts: dict
+    warnings: list[dict]
+    period: str | None = None
+    history: dict | None = None
+    drivers: dict | None = None
+    trend_tables: dict | None = None
+    codes: pd.DataFrame | None = None  # the analyst codes' table (codes.csv), when a rules file is configured
+
+
+def _topic_rows(topics: pd.DataFrame) -> list[dict]:
     biggest = max([1, *topics["size"].tolist()]) if len(topics) else 1
-    topic_rows = []
+    rows = []
     for _, t in topics.iterrows():
         neg, pos = _num(t.get("negative_share")), _num(t.get("positive_share"))
-        topic_rows.append({"topic_id": int(t[S.TOPIC_ID]), "topic_label": t[S.TOPIC_LABEL], "keywords": t.get("keywords", ""),
-                           "size": int(t["size"]), "width": 100.0 * t["size"] / biggest, "negative_share": neg,
-                           "positive_share": pos, "neutral_share": max(0.0, 1 - neg - pos),
-                           "mean_sentiment": _num(t.get("mean_sentiment"))})
-    issue_rows = []
-    for _, i in issues.head(top_issues).iterrows():
+        rows.append({"topic_id": int(t[S.TOPIC_ID]), "topic_label": t[S.TOPIC_LABEL], "keywords": t.get("keywords", ""),
+                     "size": int(t["size"]), "width": 100.0 * t["size"] / biggest, "negative_share": neg,
+                     "positive_share": pos, "neutral_share": max(0.0, 1 - neg - pos),
+                     "mean_sentiment": _num(t.get("mean_sentiment"))})
+    return rows
+
+
+def _trends_by_topic(topics: pd.DataFrame, words: dict) -> dict[int, str]:
+    """Each topic's change since the previous period, written in the report's language."""
+    if "lineage" not in topics.columns:
+        return {}
+    return {int(t[S.TOPIC_ID]): trend_text(t, words) for _, t in topics.iterrows()}
+
+
+def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str, str],
+                trend: dict[int, str]) -> list[dict]:
+    rows = []
+    for _, i in issues.head(top).iterrows():
         quotes = [{"text": i.get(f"quote_{k}", ""), "id": i.get(f"quote_{k}_id", ""), "why": i.get(f"quote_{k}_why", "")}
                   for k in range(1, n_quotes + 1) if str(i.get(f"quote_{k}", "") or "")]
-        issue_rows.append({**{k: i[k] for k in ("rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "negative_share", "mean_sentiment",
-                                                "priority")},
-                           "keywords": i.get("keywords", ""), "quotes": quotes,
-                           "emerging": bool(i.get("emerging", False)) if not pd.isna(i.get("emerging", False)) else False,
-                           "lineage": LINEAGE_JA.get(str(i.get("lineage", "")), ""),
-                           "trend": i.get("trend", "") if isinstance(i.get("trend", ""), str) else "",
-                           "impact": None if pd.isna(i.get("score_impact", np.nan)) else float(i.get("score_impact"))})
+        emerging = i.get("emerging", False)
+        rows.append({**{k: i[k] for k in ("rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "negative_share", "mean_sentiment",
+                                          "priority")},
+                     "keywords": i.get("keywords", ""), "quotes": quotes,
+                     "emerging": bool(emerging) if not pd.isna(emerging) else False,
+                     "lineage": lineage.get(str(i.get("lineage", "")), ""), "trend": trend.get(int(i[S.TOPIC_ID]), ""),
+                     "impact": None if pd.isna(i.get("score_impact", np.nan)) else float(i.get("score_impact"))})
+    return rows
+
+
+def _heat_view(heat: pd.DataFrame) -> dict:
     peak = max(1, int(heat.values.max())) if heat.size else 1
-    heat_view = {"columns": list(heat.columns),
-                 "rows": [{"stage": st, "cells": [{"n": int(v), "alpha": 0.08 + 0.8 * int(v) / peak if v else 0.0}
-                                                  for v in heat.loc[st].tolist()], "total": int(heat.loc[st].sum())}
-                          for st in heat.index]}
-    stages = []
-    for st in heat.index:
+    return {"columns": list(heat.columns),
+            "rows": [{"stage": st, "cells": [{"n": int(v), "alpha": 0.08 + 0.8 * int(v) / peak if v else 0.0}
+                                             for v in heat.loc[st].tolist()], "total": int(heat.loc[st].sum())}
+                     for st in heat.index]}
+
+
+def _stage_rows(ok: pd.DataFrame, stage_names: list[str]) -> list[dict]:
+    rows = []
+    for st in stage_names:
         m = ok[ok[S.JOURNEY_STAGE] == st]
         if len(m):
-            stages.append({"stage": st, "n": len(m), "neg": float((m[S.SENTIMENT_LABEL] == "negative").mean()),
-                           "neu": float((m[S.SENTIMENT_LABEL] == "neutral").mean()),
-                           "pos": float((m[S.SENTIMENT_LABEL] == "positive").mean()),
-                           "mean": float(m[S.SENTIMENT_SCORE].mean())})
-    labels = {int(t[S.TOPIC_ID]): t[S.TOPIC_LABEL] for _, t in topics.iterrows()}
-    emerging = [r for r in issue_rows if r["emerging"]]
+            rows.append({"stage": st, "n": len(m), "neg": float((m[S.SENTIMENT_LABEL] == "negative").mean()),
+                         "neu": float((m[S.SENTIMENT_LABEL] == "neutral").mean()),
+                         "pos": float((m[S.SENTIMENT_LABEL] == "positive").mean()),
+                         "mean": float(m[S.SENTIMENT_SCORE].mean())})
+    return rows
+
+
+def _movers(topics: pd.DataFrame, alpha: float, lineage: dict[str, str], trend: dict[int, str]) -> list[dict]:
+    """Topics whose share changed significantly (q below alpha), largest change first."""
+    if "lineage" not in topics.columns:
+        return []
     movers = []
-    if "lineage" in topics.columns:
-        for _, t in topics.iterrows():
-            significant = _num(t.get("q_share"), 1.0) < (history or {}).get("alpha", 0.05)
-            if t.get("lineage") in ("grown", "shrunk", "new") and significant and int(t[S.TOPIC_ID]) >= 0 \
-                    and isinstance(t.get("trend"), str):
-                movers.append({"label": t[S.TOPIC_LABEL], "lineage": LINEAGE_JA.get(t["lineage"], ""), "trend": t["trend"],
-                               "change": _num(t.get("share_change"))})
-        movers.sort(key=lambda m: -abs(m["change"]))
-    ids_for_trends = [r[S.TOPIC_ID] for r in issue_rows[:8]]
-    drill = []
+    for _, t in topics.iterrows():
+        significant = _num(t.get("q_share"), 1.0) < alpha
+        if t.get("lineage") in ("grown", "shrunk", "new") and significant and int(t[S.TOPIC_ID]) >= 0 \
+                and trend.get(int(t[S.TOPIC_ID])):
+            movers.append({"label": t[S.TOPIC_LABEL], "lineage": lineage.get(t["lineage"], ""),
+                           "trend": trend[int(t[S.TOPIC_ID])],
+                           "change": _num(t.get("share_change"))})
+    return sorted(movers, key=lambda m: -abs(m["change"]))
+
+
+def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words: dict,
+           trend: dict[int, str]) -> list[dict]:
+    """Per topic: its most negative and most positive comments and its main journey stages."""
+    out = []
     for t in topic_rows:
         if t["topic_id"] < 0:
             continue
         members = ok[ok[S.TOPIC_ID] == t["topic_id"]].sort_values(S.SENTIMENT_SCORE)
-        examples = [{"id": r[S.ID], "text": clip(r[S.TEXT], 160), "label": r[S.SENTIMENT_LABEL], "score": _num(r[S.SENTIMENT_SCORE])}
+        examples = [{"id": r[S.ID], "text": clip(r[S.TEXT], 160), "label": words.get(r[S.SENTIMENT_LABEL], r[S.SENTIMENT_LABEL]),
+                     "score": _num(r[S.SENTIMENT_SCORE])}
                     for _, r in pd.concat([members.head(4), members.tail(2)]).drop_duplicates(S.ID).iterrows()]
         row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
-        drill.append({**t, "lineage": LINEAGE_JA.get(str(row.get("lineage", "")), ""),
-                      "trend": row.get("trend", "") if isinstance(row.get("trend", ""), str) else "", "examples": examples,
-                      "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
-    return template.render(
-        period=period, history=history, drivers=drivers, emerging=emerging, movers=movers[:6], drill=drill,
-        trends=_trend_view(trend_tables, ids_for_trends, labels, list(heat.index)),
-        title=title, input_name=input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        version=__version__, counts=counts, sent=sent, topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0),
-        issues=issue_rows, heat=heat_view, stages=stages, warnings=warnings, status_ja=STATUS_JA, masked=masked,
-        codes=None if codes is None else codes.replace({np.nan: None}).to_dict("records"),  # the analyst codes (codes.csv)
+        out.append({**t, "lineage": words["lineage"].get(str(row.get("lineage", "")), ""),
+                    "trend": trend.get(t["topic_id"], ""), "examples": examples,
+                    "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
+    return out
+
+
+def _driver_name(drivers: dict | None, words: dict) -> str:
+    if not drivers:
+        return ""
+    what = "NPS" if drivers.get("kind") == "NPS" else words["mean_of"].replace("{column}", str(drivers.get("column", "")))
+    return words["impact_on"].replace("{what}", what)
+
+
+def render_report(data: ReportData, cfg: RunConfig) -> str:
+    """The self-contained HTML report, in ``report.language``, titled after the period's kind."""
+    env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
+    words = words_for(cfg.report.language, data.period)
+    ok = data.items[data.items[S.STATUS] == S.STATUS_OK]
+    n_ok = max(1, len(ok))
+    stage_names = list(data.heat.index)
+    topic_rows = _topic_rows(data.topics)
+    trend = _trends_by_topic(data.topics, words)
+    issue_rows = _issue_rows(data.issues, cfg.report.top_issues, cfg.issues.n_quotes, words["lineage"], trend)
+    labels = {int(t[S.TOPIC_ID]): t[S.TOPIC_LABEL] for _, t in data.topics.iterrows()}
+    return env.get_template("report.html.j2").render(
+        t=words, title=title_for(cfg.report.title, words), period=data.period, history=data.history,
+        drivers=data.drivers, impact_name=_driver_name(data.drivers, words),
+        emerging=[r for r in issue_rows if r["emerging"]],
+        movers=_movers(data.topics, (data.history or {}).get("alpha", 0.05), words["lineage"], trend)[:6],
+        drill=_drill(topic_rows, ok, data.topics, words, trend),
+        trends=_trend_view(data.trend_tables, [r[S.TOPIC_ID] for r in issue_rows[:8]], labels, stage_names),
+        input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__, counts=data.counts,
+        sent={lab: float((ok[S.SENTIMENT_LABEL] == lab).sum()) / n_ok for lab in S.SENTIMENT_LABELS},
+        topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0), issues=issue_rows,
+        heat=_heat_view(data.heat), stages=_stage_rows(ok, stage_names), warnings=data.warnings,
+        masked=cfg.privacy.mask_pii,
+        codes=None if data.codes is None else data.codes.replace({np.nan: None}).to_dict("records"),
     )

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import difflib
 import hashlib
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,13 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import schema as S
+from ..columns import choose_date_column, choose_id_column, choose_text_column
 from ..config import InputConfig
 from ..errors import InputError, RunWarning
 
 SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
              ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 MAX_FIELD = 50_000_000
-DEFAULT_TEXT_COLUMN = "text"  # the conventional name: when it is missing, a likely column is guessed
 LEGACY_ENCODINGS = ("cp932", "euc_jp")  # tried in this order when the bytes are not UTF-8
 PLAUSIBLE_JAPANESE = 0.6  # share of "ordinary Japanese" characters a legacy decoding needs (see _japanese_score)
 _SCORE_CHARS = 1_000_000  # characters looked at when scoring a decoding
@@ -49,6 +47,16 @@ class IngestResult:
     sheet: str | None = None
     warnings: list[RunWarning] = field(default_factory=list)
     renamed_columns: dict[str, str] = field(default_factory=dict)
+    text_column_how: str = "named"  # named | name (a name match) | content (chosen by what the cells hold)
+    date_column: str | None = None
+    date_serials: bool = False  # the date column may hold Excel serial numbers
+    header_row: int = 1  # 1-based row of the column names
+    control_rows: list[int] = field(default_factory=list)  # 1-based data rows whose control characters were removed
+
+    def describe(self) -> dict:
+        """What the manifest records about the columns chosen and the rows repaired."""
+        return {"text_column_chosen_by": self.text_column_how, "date_column": self.date_column,
+                "header_row": self.header_row, "rows_with_control_characters": len(self.control_rows)}
 
 
 def file_sha256(path: Path) -> str:
@@ -185,16 +193,38 @@ def _mostly_utf8(raw: bytes) -> bool:
     return multibyte >= 1 and bad <= max(2, multibyte // 20)
 
 
+_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"PAR1")
+# C0 controls other than tab and line breaks, and DEL: a stray one inside a comment (old CRM exports write NUL)
+# is removed from that row, which is counted; a file full of them is binary
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_MARK = "\ufdd0"  # a Unicode noncharacter: marks where control characters were, through the CSV parser
+
+
 def _looks_binary(raw: bytes) -> bool:
+    """A binary file (archive, image, workbook, UTF-16 without BOM) rather than text with a few stray controls."""
     head = raw[:8192]
     if not head:
         return False
+    if head.startswith(_MAGIC):
+        return True
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
-    if b"\x00" in head:
-        return True
     ctrl = sum(1 for b in head if b < 9 or (13 < b < 32) or b == 127)
-    return ctrl / len(head) > 0.05
+    return ctrl / len(head) > 0.05 or head.count(0) > max(8, len(head) // 100)
+
+
+def _remove_marks(df: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
+    """Remove control characters (marked before parsing) from every cell; the 1-based rows that held any."""
+    hit = pd.Series(False, index=df.index)
+    out = {}
+    for c in df.columns:
+        col = df[c].astype(str)
+        has = col.str.contains(_CONTROL_MARK, regex=False)
+        if has.any():
+            hit |= has
+            col = col.str.replace(_CONTROL_MARK, "", regex=False)
+        out[str(c).replace(_CONTROL_MARK, "")] = col
+    return pd.DataFrame(out, index=df.index), [int(i) + 1 for i in df.index[hit]]
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -229,7 +259,7 @@ def _sniff_separator(text: str, expected: str) -> str:
     return other if counts[expected] == 0 and counts[other] > 0 else expected
 
 
-def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFrame, str, list[RunWarning]]:
+def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFrame, str, list[RunWarning], list[int]]:
     warnings: list[RunWarning] = []
     raw = _read_bytes(path)
     name = "CSV" if sep == "," else "TSV"
@@ -240,9 +270,7 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
     text = text.lstrip("\ufeff")  # a BOM written twice, or inside UTF-16
     if not text.strip():
         raise InputError(f"'{path.name}' is empty.", fix="export the week's comments again; the file has no header and no rows.")
-    if "\x00" in text:
-        raise InputError(f"'{path.name}' contains NUL characters (binary data or a damaged export).",
-                         fix="export the data again as CSV (UTF-8) or XLSX.")
+    text = _CONTROL.sub(_CONTROL_MARK, text)
     skipped = text[: len(text) - len(text.lstrip("\r\n"))].count("\n")  # lines before the header
     first, _, rest = text.lstrip("\r\n").partition("\n")
     declared = re.fullmatch(r"sep=([,;\t|])", first.strip("\r"))  # Excel's "sep=;" first line
@@ -253,6 +281,13 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
             raise InputError(f"'{path.name}' has only its 'sep=' line.", fix="export the week's comments again.")
     else:
         used = _sniff_separator(text, sep)
+    if cfg.header_row and cfg.header_row > 1:  # a title and notes above the column names
+        lines = text.lstrip("\r\n").split("\n")
+        if cfg.header_row > len(lines):
+            raise InputError(f"input.header_row is {cfg.header_row} but '{path.name}' has {len(lines)} lines.",
+                             fix="set input.header_row to the line holding the column names, or remove it.")
+        skipped += cfg.header_row - 1
+        text = "\n".join(lines[cfg.header_row - 1:])
     if used != sep and not declared:
         found = "tab" if used == "\t" else "comma"
         warnings.append(RunWarning("W106", f"'{path.name}' is {found}-separated although its name says "
@@ -275,20 +310,27 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
             detail += " (more fields than the header: a separator inside a text that is not quoted?)"
         kind = {",": "CSV", "\t": "TSV"}.get(sep, f"'{sep}'-separated")
         raise InputError(f"'{path.name}' is not a well-formed {kind} file: {detail}.",
-                         fix="quote texts that hold the separator, a quote or a line break, and export again.") from None
+                         fix="quote texts that hold the separator, a quote or a line break, and export again "
+                             "(or, if a title sits above the column names, set input.header_row).") from None
     header = ["" if v is None else str(v) for v in grid.iloc[0].tolist()] if len(grid) else []
     df = grid.iloc[1:].reset_index(drop=True)
     df.columns = header
-    return df, enc, warnings
+    df, control_rows = _remove_marks(df) if _CONTROL_MARK in text else (df, [])
+    if control_rows:
+        shown_rows = ", ".join(str(r) for r in control_rows[:10]) + (" …" if len(control_rows) > 10 else "")
+        warnings.append(RunWarning("W109", f"{len(control_rows)} row(s) held control characters (NUL and the like, "
+                                           f"from a damaged export) that were removed: row {shown_rows}; the rest of "
+                                           "each row is analysed."))
+    return df, enc, warnings, control_rows
 
 
 # -- XLSX ----------------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, cfg: InputConfig) -> tuple[pd.DataFrame, str | None, list[RunWarning]]:
+def _read_xlsx(path: Path, cfg: InputConfig) -> tuple[pd.DataFrame, str | None, list[RunWarning], int]:
     warnings: list[RunWarning] = []
     try:
-        sheets = pd.read_excel(path, sheet_name=None if cfg.sheet is None else cfg.sheet, dtype=str,
+        sheets = pd.read_excel(path, sheet_name=None if cfg.sheet is None else cfg.sheet, dtype=str, header=None,
                                keep_default_na=False, engine="openpyxl")
     except ValueError as err:
         if cfg.sheet is None:
@@ -302,26 +344,67 @@ def _read_xlsx(path: Path, cfg: InputConfig) -> tuple[pd.DataFrame, str | None, 
         raise InputError(f"'{path.name}' is not a readable XLSX file ({err.__class__.__name__}).",
                          fix="open it in Excel and save it again as .xlsx, or export CSV.") from None
     if isinstance(sheets, pd.DataFrame):
-        return sheets, str(cfg.sheet), warnings
+        frame, row = _with_header(sheets, cfg, path)
+        return frame, str(cfg.sheet), warnings + _header_warning(row, cfg), row
     names = list(sheets)
     if not names:
         raise InputError(f"'{path.name}' has no sheets.", fix="open it in Excel and save it again, or export CSV.")
+    framed = {n: _with_header(sheets[n], cfg, path) for n in names}
+    sheets = {n: f for n, (f, _) in framed.items()}
     columns = {n: [str(c).strip() for c in sheets[n].columns] for n in names}
     chosen = next((n for n in names if cfg.text_column in columns[n]), None)  # the named column
-    if chosen is None:  # else the first sheet where a text column can be found (or guessed)
+    if chosen is None:  # else the longest sheet where a text column can be found (a README sheet has prose too)
+        found = []
         for n in names:
             try:
-                find_text_column(columns[n], cfg)
+                choose_text_column(sheets[n], cfg)
             except InputError:
                 continue
-            chosen = n
-            break
+            found.append(n)
+        chosen = max(found, key=lambda n: len(sheets[n])) if found else None
     if chosen is None:
         chosen = next((n for n in names if len(sheets[n])), names[0])
     if len(names) > 1:
         warnings.append(RunWarning("W101", f"the workbook has {len(names)} sheets {names}; read sheet '{chosen}'. "
                                            "Set input.sheet to choose another."))
-    return sheets[chosen], str(chosen), warnings
+    row = framed[chosen][1]
+    return sheets[chosen], str(chosen), warnings + _header_warning(row, cfg), row
+
+
+def _header_row(grid: pd.DataFrame) -> int:
+    """0-based row of the column names: the first of the top 20 rows that fills at least 60% of the widest
+    of them (a survey tool's title row and the blank row under it fill one cell or none)."""
+    top = grid.head(20).astype(str).apply(lambda col: col.str.strip() != "")
+    filled = top.sum(axis=1)
+    if not len(filled) or filled.max() == 0:
+        return 0
+    need = max(1.0, 0.6 * filled.max()) if filled.max() > 1 else 1.0
+    return int(next(i for i, n in enumerate(filled.tolist()) if n >= need))
+
+
+def _with_header(grid: pd.DataFrame, cfg: InputConfig, path: Path) -> tuple[pd.DataFrame, int]:
+    """The sheet with its column names taken from the header row (input.header_row, else found)."""
+    if cfg.header_row:
+        if cfg.header_row > len(grid):
+            raise InputError(f"input.header_row is {cfg.header_row} but the sheet of '{path.name}' has {len(grid)} rows.",
+                             fix="set input.header_row to the row holding the column names, or remove it.")
+        at = cfg.header_row - 1
+    else:
+        at = _header_row(grid)
+    header = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in grid.iloc[at].tolist()] if len(grid) else []
+    frame = grid.iloc[at + 1:].reset_index(drop=True)
+    frame.columns = header
+    while len(frame.columns) and header and header[-1] == "" and (frame.iloc[:, -1].astype(str).str.strip() == "").all():
+        frame = frame.iloc[:, :-1]  # an empty column right of the table (the title row was wider)
+        header = header[:-1]
+    return frame, at + 1
+
+
+def _header_warning(row: int, cfg: InputConfig) -> list[RunWarning]:
+    if row == 1 or cfg.header_row:
+        return []
+    return [RunWarning("W108", f"the column names were found on row {row} (the rows above hold a title or nothing); "
+                               f"set input.header_row to choose another row.")]
 
 
 # -- JSON ----------------------------------------------------------------------------------------
@@ -456,43 +539,6 @@ def _unique_columns(names: list) -> tuple[list[str], dict[str, str], bool]:
     return out, renamed, dups
 
 
-def _column_key(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", str(name)).split()).casefold()
-
-
-def _shown(columns: list[str]) -> str:
-    shown = ", ".join(repr(c) for c in columns[:30])
-    return shown + (f" (and {len(columns) - 30} more)" if len(columns) > 30 else "")
-
-
-def find_text_column(columns: list[str], cfg: InputConfig) -> tuple[str, bool]:
-    """The configured text column, else the first likely free-text column. Returns (name, guessed).
-
-    A name the user chose (anything but the default ``text``) is never replaced by a guess: a typo in
-    --text-column stops the run with the columns listed instead of analysing another column.
-    """
-    if cfg.text_column in columns:
-        return cfg.text_column, False
-    key = _column_key(cfg.text_column)
-    same = [c for c in columns if _column_key(c) == key]  # 'Text', 'ｔｅｘｔ', 'コメント ' ...
-    if len(same) == 1:
-        return same[0], True
-    if cfg.text_column != DEFAULT_TEXT_COLUMN:
-        close = difflib.get_close_matches(cfg.text_column, [str(c) for c in columns], n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"text column {cfg.text_column!r} not found{hint}; the columns are: {_shown(columns)}.",
-                         fix="pass --text-column with one of these names, exactly as written.")
-    normalized = {str(c).strip().lower(): c for c in columns}
-    for cand in cfg.text_column_candidates:
-        if cand.lower() in normalized:
-            return normalized[cand.lower()], True
-    for c in columns:  # 「ご意見・ご要望（自由記述）」 and the like
-        if any(k in str(c) for k in ("自由記述", "コメント", "ご意見", "ご要望", "感想", "comment", "feedback")):
-            return c, True
-    raise InputError(f"no text column '{cfg.text_column}' and no likely free-text column among: {_shown(columns)}.",
-                     fix="pass --text-column NAME (or set input.text_column in the config).")
-
-
 def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
     path = Path(path)
     if not path.exists():
@@ -509,10 +555,12 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
     warnings: list[RunWarning] = []
     enc: str | None = None
     sheet = None
+    header_row = cfg.header_row or 1
+    control_rows: list[int] = []
     if kind in ("csv", "tsv"):
-        df, enc, warnings = _read_delimited(path, "," if kind == "csv" else "\t", cfg)
+        df, enc, warnings, control_rows = _read_delimited(path, "," if kind == "csv" else "\t", cfg)
     elif kind == "xlsx":
-        df, sheet, warnings = _read_xlsx(path, cfg)
+        df, sheet, warnings, header_row = _read_xlsx(path, cfg)
     elif kind in ("jsonl", "json"):
         df, enc = _read_json(path, kind == "jsonl", cfg)
     else:
@@ -523,26 +571,40 @@ def read_input(path: Path | str, cfg: InputConfig) -> IngestResult:
         except Exception as err:
             raise InputError(f"'{path.name}' is not a readable Parquet file ({err.__class__.__name__}).",
                              fix="write it again with pandas.DataFrame.to_parquet or export CSV.") from None
-    df, text_col, id_col, renamed = _columns(df, cfg, path.name, warnings)
-    return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format=kind, encoding=enc,
-                        sha256=file_sha256(path), sheet=sheet, warnings=warnings, renamed_columns=renamed)
+    cols = _columns(df, cfg, path.name, warnings, header_hint=kind in ("xlsx", "csv", "tsv") and not cfg.header_row)
+    return IngestResult(frame=cols.frame, text_column=cols.text_column, id_column=cols.id_column, file_format=kind,
+                        encoding=enc, sha256=file_sha256(path), sheet=sheet, warnings=warnings,
+                        renamed_columns=cols.renamed, text_column_how=cols.how, date_column=cols.date_column,
+                        date_serials=cols.date_serials, header_row=header_row, control_rows=control_rows)
 
 
 def read_frame(frame: pd.DataFrame, cfg: InputConfig, name: str = "DataFrame") -> IngestResult:
-    """A DataFrame (from a notebook) read like a file: the same column checks, every value as text, every
+    """A DataFrame (from a notebook) read like a file: the same column choices, every value as text, every
     row kept. The caller's frame is not changed; ``sha256`` is over its values as text."""
     warnings: list[RunWarning] = []
-    df, text_col, id_col, renamed = _columns(frame.copy(), cfg, name, warnings)
-    digest = hashlib.sha256(json.dumps(list(df.columns), ensure_ascii=False).encode())
-    digest.update(df.drop(columns=[S.ROW]).to_csv(index=False).encode("utf-8", "surrogatepass"))
-    return IngestResult(frame=df, text_column=text_col, id_column=id_col, file_format="dataframe", encoding=None,
-                        sha256=digest.hexdigest(), warnings=warnings, renamed_columns=renamed)
+    cols = _columns(frame.copy(), cfg, name, warnings, header_hint=False)
+    digest = hashlib.sha256(json.dumps(list(cols.frame.columns), ensure_ascii=False).encode())
+    digest.update(cols.frame.drop(columns=[S.ROW]).to_csv(index=False).encode("utf-8", "surrogatepass"))
+    return IngestResult(frame=cols.frame, text_column=cols.text_column, id_column=cols.id_column,
+                        file_format="dataframe", encoding=None, sha256=digest.hexdigest(), warnings=warnings,
+                        renamed_columns=cols.renamed, text_column_how=cols.how, date_column=cols.date_column,
+                        date_serials=cols.date_serials)
 
 
-def _columns(df: pd.DataFrame, cfg: InputConfig, name: str,
-             warnings: list[RunWarning]) -> tuple[pd.DataFrame, str, str | None, dict[str, str]]:
-    """Unique column names, the text and id columns, every value as text and the row numbers.
-    Returns (frame, text column, id column, renamed columns); appends to ``warnings``."""
+@dataclass
+class _Columns:
+    frame: pd.DataFrame
+    text_column: str
+    how: str
+    id_column: str | None
+    date_column: str | None
+    date_serials: bool
+    renamed: dict[str, str]
+
+
+def _columns(df: pd.DataFrame, cfg: InputConfig, name: str, warnings: list[RunWarning], header_hint: bool) -> _Columns:
+    """Unique column names, every value as text, the text / id / date columns and the row numbers, for a file
+    and a DataFrame alike; appends to ``warnings``."""
     columns, renamed, dups = _unique_columns(list(df.columns))
     df.columns = columns
     if dups:
@@ -552,18 +614,14 @@ def _columns(df: pd.DataFrame, cfg: InputConfig, name: str,
                                            + ", ".join(f"'{a}' -> '{b}'" for a, b in renamed.items()) + "."))
     if len(df.columns) == 0:
         raise InputError(f"'{name}' has no columns.", fix="export the data with a header row.")
-    text_col, guessed = find_text_column(list(df.columns), cfg)
-    if guessed:
-        warnings.append(RunWarning("W103", f"no column '{cfg.text_column}'; using '{text_col}' as the text column. "
-                                           "Pass --text-column to choose explicitly."))
-    id_col = cfg.id_column if cfg.id_column and cfg.id_column in df.columns else None
-    if cfg.id_column and id_col is None:  # 'ID', 'Id', 'ｉｄ' for id
-        same = [c for c in df.columns if _column_key(c) == _column_key(cfg.id_column)]
-        id_col = same[0] if len(same) == 1 else None
-    if cfg.id_column and id_col is None and cfg.id_column != "id":
-        raise InputError(f"id column '{cfg.id_column}' not found; columns are: {_shown(list(df.columns))}.",
-                         fix="pass --id-column with one of them, or leave it out to number the rows.")
     df = _to_strings(df).reset_index(drop=True)
+    text_col, how = choose_text_column(df, cfg, header_hint=header_hint)
+    if how != "named":
+        warnings.append(RunWarning("W103", f"no column '{cfg.text_column}'; using '{text_col}' as the text column "
+                                           f"(chosen by its {'content' if how == 'content' else 'name'}). "
+                                           "Pass --text-column to choose explicitly."))
+    id_col = choose_id_column(df, cfg, text_col)
+    date_col, serials = choose_date_column(df, cfg, {text_col} | ({id_col} if id_col else set()))
     if len(df) == 0:
         warnings.append(RunWarning("W104", "the file has a header but no rows; the outputs are empty."))
     df[S.ROW] = range(len(df))
@@ -572,4 +630,4 @@ def _columns(df: pd.DataFrame, cfg: InputConfig, name: str,
         if dup.any():
             warnings.append(RunWarning("W105", f"{int(dup.sum())} rows share an id with another row; ids are kept as given "
                                                "(use the 'row' column to tell them apart)."))
-    return df, text_col, id_col, renamed
+    return _Columns(df, text_col, how, id_col, date_col, serials, renamed)

@@ -31,7 +31,7 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
     # one Doc per distinct text, shared by its repeats: exports repeat comments, and a Doc costs memory
     unique = list(dict.fromkeys(t for t, o in zip(df[S.TEXT_NORM], ok) if o))
     by_text = dict(zip(unique, stage_nlp().pipe(unique, batch_size=BATCH)))
-    words = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) for t, d in by_text.items()}
+    words = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars, cfg.latin_names) for t, d in by_text.items()}
     docs = [by_text[t] if o else None for t, o in zip(df[S.TEXT_NORM], ok)]
     tokens = [list(words[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
     return df.assign(**{DOCS: docs, S.TOKENS: tokens})

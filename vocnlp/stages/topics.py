@@ -80,12 +80,29 @@ def _identity(x):
     return x
 
 
+_INNER_SPACE = "\u00a0"  # a space inside one token (au PAY) while documents are joined with spaces
+
+
 def join_tokens(tokens: list[str]) -> str:
-    return " ".join(t.replace(" ", "") for t in tokens) or "_"
+    return " ".join(t.replace(" ", _INNER_SPACE) for t in tokens) or "_"
+
+
+def split_tokens(doc: str) -> list[str]:
+    """The vectorizers' tokenizer: the inverse of :func:`join_tokens` (au PAY stays one word, as written)."""
+    return [t.replace(_INNER_SPACE, " ") for t in doc.split(" ") if t]
+
+
+def _vectorizer():
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(tokenizer=split_tokens, token_pattern=None, lowercase=False)
+
+
+_LATIN_NAME = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9 &+.\-]{1,19}$")  # Wi-Fi, iPhone 15, au PAY
 
 
 def readable_word(word: str) -> bool:
-    return bool(_JP.search(word)) and len(word) <= 12 and word != "_"
+    return (bool(_JP.search(word)) and len(word) <= 12 or bool(_LATIN_NAME.match(word))) and word != "_"
 
 
 def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str:
@@ -141,13 +158,12 @@ def _topic_model(cfg: TopicsConfig, n_topics: int):
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.cluster import AgglomerativeClustering
-    from sklearn.feature_extraction.text import CountVectorizer
 
     return BERTopic(
         embedding_model=None,
         umap_model=_reducer(cfg),
         hdbscan_model=AgglomerativeClustering(n_clusters=n_topics, linkage="ward"),
-        vectorizer_model=CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False),
+        vectorizer_model=_vectorizer(),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
         top_n_words=cfg.n_keywords,
         calculate_probabilities=False,
@@ -221,7 +237,8 @@ def _update_topic_words(model, docs: list[str], topics: np.ndarray, cfg: TopicsC
     logging.getLogger("BERTopic").setLevel(logging.ERROR)  # it warns that we reassign topics, which we mean to
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.update_topics(docs, topics=topics.tolist(), top_n_words=cfg.n_keywords)
+        # pass the vectorizer again: without one update_topics builds sklearn's default, which splits Wi-Fi
+        model.update_topics(docs, topics=topics.tolist(), top_n_words=cfg.n_keywords, vectorizer_model=_vectorizer())
 
 
 def _reducer(cfg: TopicsConfig):

@@ -25,7 +25,15 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
-from .topics import TopicResult, centroids_of, fit_topics, join_tokens, l2_normalize, readable_word
+from .topics import (
+    TopicResult,
+    centroids_of,
+    fit_topics,
+    join_tokens,
+    l2_normalize,
+    readable_word,
+    split_tokens,
+)
 from .trends import two_proportion_p
 
 
@@ -81,7 +89,7 @@ def week_keywords(tokens: list[list[str]], topics: np.ndarray, n: int) -> dict[i
         return {}
     docs = [" ".join(join_tokens(tokens[i]) for i in np.where(topics == t)[0]) for t in ids]
     try:
-        cv = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+        cv = CountVectorizer(tokenizer=split_tokens, token_pattern=None, lowercase=False)
         counts = cv.fit_transform(docs)
     except ValueError:
         return {t: [] for t in ids}

@@ -25,8 +25,6 @@ from ..config import DriversConfig, HistoryConfig, IssuesConfig
 if TYPE_CHECKING:  # tracking imports this module
     from .tracking import TrackResult
 
-SCORE_CANDIDATES = ("nps", "NPS", "csat", "CSAT", "stars", "rating", "score", "評価", "満足度", "NPS点数", "推奨度")
-
 
 def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
     """Two-sided p-value that x1/n1 and x2/n2 differ (pooled z-test)."""
@@ -164,14 +162,6 @@ def trend_note(r) -> str:
     if r.get("prev_negative_share") is not None and not pd.isna(r.get("prev_negative_share")):
         parts.append(f"ネガティブ率 {100 * r['prev_negative_share']:.0f}% → {100 * r['negative_share']:.0f}%")
     return "・".join(parts)
-
-
-def detect_score_column(columns: list[str], cfg: DriversConfig) -> str | None:
-    if cfg.score_column in (None, "", "none"):
-        return None
-    if cfg.score_column != "auto":
-        return cfg.score_column if cfg.score_column in columns else None
-    return next((c for c in SCORE_CANDIDATES if c in columns), None)
 
 
 def score_value(scores: pd.Series, nps: bool) -> float:

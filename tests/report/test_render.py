@@ -1,0 +1,79 @@
+import re
+
+import pandas as pd
+import pytest
+
+from vocnlp.config import load_config
+from vocnlp.pipeline import run_pipeline
+from vocnlp.report.render import _driver_name
+from vocnlp.report.words import words_for
+
+
+def _cfg(tmp_path, **over):
+    base = {"embed.cache_dir": str(tmp_path / "cache"), "history.path": str(tmp_path / "hist"),
+            "classify.cx_dimension.method": "prototype", "classify.journey_stage.method": "prototype",
+            "sentiment.method": "lexicon"}
+    return load_config(None, {**base, **over})
+
+
+def _html(result):
+    return (result.output_dir / "report.html").read_text(encoding="utf-8")
+
+
+def _headings(html):
+    return re.findall(r"<h[123]>(.*?)</h[123]>", html)
+
+
+@pytest.mark.parametrize("period,kind_ja,kind_en", [("2026-W46", "週次", "weekly"), ("2026-11", "月次", "monthly"),
+                                                     ("2026-Q4", "四半期", "quarterly")])
+def test_title_names_the_period_kind(tmp_path, small_csv, use_fake_embedder, period, kind_ja, kind_en):
+    ja = run_pipeline(small_csv, tmp_path / "ja", _cfg(tmp_path), period=period)
+    assert f"<h1>お客様の声 {kind_ja}レポート</h1>" in _html(ja)
+    en = run_pipeline(small_csv, tmp_path / "en", _cfg(tmp_path, **{"report.language": "en", "history.enabled": False}),
+                      period=period)
+    html = _html(en)
+    assert f"<h1>Customer feedback: {kind_en} report</h1>" in html and 'lang="en"' in html
+
+
+def test_english_report_has_english_headings_and_the_comments_as_written(tmp_path, small_csv, use_fake_embedder):
+    en = _html(run_pipeline(small_csv, tmp_path / "en", _cfg(tmp_path, **{"report.language": "en"})))
+    jp = re.compile(r"[\u3040-\u30ff]")
+    fixed = [h for h in _headings(en) if not re.match(r"\d+\. ", h)]  # issue headings carry topic labels
+    assert fixed and not any(jp.search(h) for h in fixed), fixed
+    assert "Overview" in en and "Issues to act on first" in en
+    assert jp.search(en)  # the comments and topic labels stay Japanese
+    ja = _html(run_pipeline(small_csv, tmp_path / "ja", _cfg(tmp_path)))
+    assert "概要" in ja and "Overview" not in ja and "mean" not in "".join(_headings(ja))
+
+
+def test_driver_name_is_in_the_report_language():
+    drivers = {"kind": "mean", "column": "評価"}
+    assert _driver_name(drivers, words_for("ja", "2024-Q3")) == "評価平均への影響"
+    assert _driver_name(drivers, words_for("en", None)) == "impact on mean 評価"
+    assert _driver_name({"kind": "NPS", "column": "nps"}, words_for("ja", None)) == "NPSへの影響"
+
+
+def test_a_set_title_is_kept(tmp_path, small_csv, use_fake_embedder):
+    r = run_pipeline(small_csv, tmp_path / "o", _cfg(tmp_path, **{"report.title": "店舗の声", "history.enabled": False}))
+    assert "<h1>店舗の声</h1>" in _html(r)
+
+
+@pytest.mark.parametrize("row", [
+    {"lineage": "grown", "share": 0.12, "prev_share": 0.05, "share_change": 0.07, "q_share": 0.004,
+     "prev_negative_share": 0.3, "negative_share": 0.6, "related_topic": float("nan"), "baseline_measured": False},
+    {"lineage": "new", "share": 0.08, "prev_share": 0.01, "share_change": 0.07, "q_share": 0.02,
+     "prev_negative_share": None, "negative_share": 0.7, "related_topic": float("nan"), "baseline_measured": True},
+    {"lineage": "split", "share": 0.08, "prev_share": 0.01, "share_change": 0.07, "q_share": 0.02,
+     "prev_negative_share": None, "negative_share": 0.7, "related_topic": 3.0, "baseline_measured": True},
+    {"lineage": "grown", "share": 0.12, "prev_share": 0.05, "share_change": 0.07, "q_share": 0.004,
+     "prev_negative_share": pd.NA, "negative_share": 0.6, "related_topic": pd.NA, "baseline_measured": pd.NA},
+    {"lineage": "merged", "related_topic": 2.0}, {"lineage": "gone"}])
+def test_trend_text_matches_the_weekly_note_and_follows_language_and_period(row):
+    from vocnlp.report.words import trend_text
+    from vocnlp.stages.trends import trend_note
+
+    assert trend_text(row, words_for("ja", "2026-W46")) == trend_note(row)  # the same words as issues.csv
+    monthly = trend_text(row, words_for("ja", "2026-11"))
+    assert "前週" not in monthly and "今週" not in monthly
+    english = trend_text(row, words_for("en", "2026-11"))
+    assert english and not re.search(r"[\u3040-\u30ff]", english)
