@@ -75,7 +75,7 @@ def _slice_config(cfg: RunConfig, ing: ingest.IngestResult, kind: str) -> RunCon
 def _refuse_overlap(cfg: RunConfig, first: str) -> None:
     if not cfg.history.enabled:
         return
-    store = HistoryStore(cfg.resolve_path(cfg.history.path))
+    store = HistoryStore(Path(cfg.history.path))  # relative to the current folder, as a run opens it
     try:
         store.require_kind(first)
         stored = [p for p in store.periods() if p >= first]
