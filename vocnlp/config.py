@@ -253,15 +253,21 @@ def validation_problems(path: Path) -> list[str]:
     return []
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, what: str, missing_fix: str) -> Any:
+    """A YAML file's content; a missing file or bad YAML is a ConfigError naming ``what`` (e.g. "config file 'x'")."""
     if not path.exists():
-        raise ConfigError(f"config file '{path}' not found.", fix="pass --config with an existing YAML file, e.g. configs/default.yaml.")
+        raise ConfigError(f"{what} not found.", fix=missing_fix)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"config file '{path}' is not valid YAML{where}.", fix="check indentation and quoting.") from None
+        raise ConfigError(f"{what} is not valid YAML{where}.", fix="check indentation and quoting.") from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = read_yaml(path, f"config file '{path}'",
+                     "pass --config with an existing YAML file, e.g. configs/default.yaml.")
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -25,8 +25,7 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from ..config import read_yaml
 from ..errors import ConfigError
 from .language import Language, make_nlp, populate, spacy, stage_nlp  # noqa: F401  (spaCy without torch)
 
@@ -141,15 +140,7 @@ def load_rules(path: str | Path, nlp=None) -> CodeRules:
     nlp = nlp or stage_nlp()
     path = Path(path)
     shown = str(path)
-    if not path.exists():
-        raise ConfigError(f"rules file {shown} not found.",
-                          fix=f"set codes.rules to an existing file (see {EXAMPLE}), or remove it.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"rules file {shown} is not valid YAML{where}.", fix="check indentation and quoting.") from None
+    data = read_yaml(path, f"rules file {shown}", f"set codes.rules to an existing file (see {EXAMPLE}), or remove it.")
     if not isinstance(data, dict) or not isinstance(data.get("codes"), dict) or not data["codes"]:
         raise ConfigError(f"rules file {shown} must hold a mapping 'codes:' of code names to patterns.",
                           fix=f"start from {EXAMPLE}.")
