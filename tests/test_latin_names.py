@@ -26,10 +26,12 @@ def test_names_are_one_word_as_written(text, name):
         assert not any(w in ("ハイ", "スポット", "Wi", "Fi", "PAY", "au") for w in words)
 
 
-def test_off_by_default():
+def test_on_by_default_and_optional():
     cfg = TokenizeConfig()
-    words = content_words(analyse("Wi-Fiがつながらない"), tuple(cfg.pos), load_stopwords(str(resolve_resource(cfg.stopwords))))
-    assert not cfg.latin_names and "Wi-Fi" not in words
+    stop = load_stopwords(str(resolve_resource(cfg.stopwords)))
+    assert cfg.latin_names
+    assert "Wi-Fi" in content_words(analyse("Wi-Fiがつながらない"), tuple(cfg.pos), stop, latin_names=cfg.latin_names)
+    assert "Wi-Fi" not in content_words(analyse("Wi-Fiがつながらない"), tuple(cfg.pos), stop)
 
 
 def test_plain_english_and_interjections_are_not_topic_words():
@@ -55,3 +57,16 @@ def test_topic_labels_and_keywords_keep_names(tmp_path, use_fake_embedder):
     keywords = " | ".join(res.topics["keywords"].astype(str)) + " | " + " | ".join(res.topics["topic_label"].astype(str))
     assert "Wi-Fi" in keywords and "au PAY" in keywords, keywords
     assert "ハイ" not in keywords and "auPAY" not in keywords
+
+
+def test_names_label_topics_but_stay_out_of_the_clustering_vectors():
+    from vocnlp import schema as S
+    from vocnlp.config import TokenizeConfig as TC
+    from vocnlp.stages import tokenize
+
+    df = pd.DataFrame({S.TEXT_NORM: ["Wi-Fiがつながらない", "店員さんが親切"], S.STATUS: [S.STATUS_OK, S.STATUS_OK]})
+    cfg = TC()
+    out = tokenize.run(df, cfg, resolve_resource(cfg.stopwords))
+    assert "Wi-Fi" in out[S.TOKENS][0]
+    assert "Wi-Fi" not in out[S.VECTOR_TOKENS][0]
+    assert out[S.VECTOR_TOKENS][1] == out[S.TOKENS][1]

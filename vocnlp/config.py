@@ -71,7 +71,7 @@ class TokenizeConfig(Section):
     stopwords: str = "builtin:stopwords_ja.txt"
     pos: list[str] = Field(default_factory=lambda: ["名詞", "動詞", "形容詞", "形状詞"])
     min_token_chars: int = Field(1, ge=1)
-    latin_names: bool = False  # keep Wi-Fi, iPhone, au PAY as one word as written (off: it shifts the sample's topics)
+    latin_names: bool = True  # keep Wi-Fi, iPhone, au PAY as one word as written in labels and keywords
 
 
 class EmbedConfig(Section):

@@ -300,6 +300,7 @@ def _topics(r: _Run) -> None:
     depend on changed), S.TOPIC_ID / S.TOPIC_LABEL on df, and each comment's closeness to its topic."""
     ok_mask, cfg = r.ok_mask, r.cfg
     ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
+    vector_tokens = r.df.loc[ok_mask, S.VECTOR_TOKENS].tolist()
     nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.DOCS].tolist())
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
     key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state) if cache else ""
@@ -309,9 +310,9 @@ def _topics(r: _Run) -> None:
         s = r.history_state
         if s is not None:
             tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
-                                       previous=s.previous)
+                                       previous=s.previous, vector_tokens=vector_tokens)
         else:
-            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns)
+            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens)
         if cache:
             cache.put(key, tr)
     r.tr = tr

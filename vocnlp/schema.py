@@ -35,6 +35,7 @@ PII_COUNT = "_pii_count"
 SEGMENTS = "_segments"  # list[str] per item
 TOKENS = "_tokens"  # list[str] content-word base forms per item
 IS_DUPLICATE = "_duplicate"  # bool per item, written to items as DUPLICATE
+VECTOR_TOKENS = "_vector_tokens"  # content words for the topic vectors (names as written only label topics)
 DOCS = "_docs"  # spaCy Doc per analysed item (None for the others), see vocnlp.nlp
 
 # -- statuses ---------------------------------------------------------------------------------

@@ -34,7 +34,11 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
     words = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars, cfg.latin_names) for t, d in by_text.items()}
     docs = [by_text[t] if o else None for t, o in zip(df[S.TEXT_NORM], ok)]
     tokens = [list(words[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
-    return df.assign(**{DOCS: docs, S.TOKENS: tokens})
+    vector_tokens = tokens
+    if cfg.latin_names:  # names as written label topics; the clustering vectors keep the plain content words
+        plain = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) for t, d in by_text.items()}
+        vector_tokens = [list(plain[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
+    return df.assign(**{DOCS: docs, S.TOKENS: tokens, S.VECTOR_TOKENS: vector_tokens})
 
 
 def noun_words(tokens: list[list[str]], docs: list) -> frozenset[str]:

@@ -119,15 +119,17 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
 
 
 def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
-               nouns: frozenset[str] = frozenset()) -> TopicResult:
-    """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them."""
+               nouns: frozenset[str] = frozenset(), vector_tokens: list[list[str]] | None = None) -> TopicResult:
+    """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them.
+    ``tokens`` label the topics; ``vector_tokens`` (default: the same) build the clustering vectors."""
     n = len(embeddings)
-    too_few = _too_few_to_cluster(tokens, cfg)
+    vector_tokens = tokens if vector_tokens is None else vector_tokens
+    too_few = _too_few_to_cluster(vector_tokens, cfg)
     if too_few is not None:
         return _single_topic(embeddings, tokens, cfg, [too_few], nouns)
     n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
     docs = [join_tokens(t) for t in tokens]
-    model, topics, n_clustered = _cluster(document_vectors(embeddings, tokens, cfg), docs, cfg, n_topics)
+    model, topics, n_clustered = _cluster(document_vectors(embeddings, vector_tokens, cfg), docs, cfg, n_topics)
     normed = l2_normalize(embeddings)
     topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size), normed, cfg))
     _update_topic_words(model, docs, topics, cfg)

@@ -132,7 +132,7 @@ class KnownTopics:
 
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
-                 previous: np.ndarray | None = None) -> TrackResult:
+                 previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject)."""
     n = len(embeddings)
@@ -146,7 +146,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     joined, local_params = 0, {}
     rest = np.where(assign < 0)[0]
     if len(rest) >= cfg.min_docs_for_clustering or (not known and len(rest)):
-        local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns)
+        local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns,
+                           None if vector_tokens is None else [vector_tokens[i] for i in rest])
         warn += local.warnings
         local_params = dict(local.params)
         clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg)
