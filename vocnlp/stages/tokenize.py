@@ -9,6 +9,7 @@ morphology itself lives in :mod:`vocnlp.japanese`; the Doc carries it (``doc._.m
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from ..japanese import noun_words as _noun_words
 from ..nlp import stage_nlp
 
 DOCS = S.DOCS
+_LATIN = re.compile(r"[A-Za-z]")  # names as written need Latin letters (text is NFKC-normalised)
 BATCH = 256
 
 
@@ -36,7 +38,8 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
     tokens = [list(words[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
     vector_tokens = tokens
     if cfg.latin_names:  # names as written label topics; the clustering vectors keep the plain content words
-        plain = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) for t, d in by_text.items()}
+        plain = {t: content_words(d._.morphs, pos, stop, cfg.min_token_chars) if _LATIN.search(t) else words[t]
+                 for t, d in by_text.items()}  # a text without Latin letters has no names: the same words
         vector_tokens = [list(plain[t]) if o else [] for t, o in zip(df[S.TEXT_NORM], ok)]
     return df.assign(**{DOCS: docs, S.TOKENS: tokens, S.VECTOR_TOKENS: vector_tokens})
 
