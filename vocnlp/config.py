@@ -93,7 +93,8 @@ class TopicsConfig(Section):
     reduce_outliers: bool = True
     outlier_threshold: float = Field(0.80, ge=0.0, le=1.0)  # cosine to the nearest topic centroid
     n_keywords: int = Field(8, ge=1)
-    label_words: int = Field(3, ge=1, le=6)
+    label_words: int = Field(2, ge=1, le=6)  # keywords naming a topic that has no key phrase
+    label_phrases: bool = True  # name topics with a key phrase (配送の遅れ, ログインできない); false: keywords only
     seed: int = 42
     # weekly tracking against the history (cosines in the centred embedding space, see stages/tracking.py)
     assign_percentile: float = Field(5.0, ge=0.0, le=50.0)  # join a known topic when as close as its p-th member

@@ -302,17 +302,18 @@ def _topics(r: _Run) -> None:
     ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
     vector_tokens = r.df.loc[ok_mask, S.VECTOR_TOKENS].tolist()
     nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.DOCS].tolist())
+    phrases = tokenize.key_phrases(r.df.loc[ok_mask, tokenize.DOCS].tolist(), cfg.resolve(cfg.tokenize.stopwords))
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
-    key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state) if cache else ""
+    key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state, phrases) if cache else ""
     tr = cache.get(key) if cache else None
     r.topics_cached = tr is not None
     if tr is None:
         s = r.history_state
         if s is not None:
             tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
-                                       previous=s.previous, vector_tokens=vector_tokens)
+                                       previous=s.previous, vector_tokens=vector_tokens, phrases=phrases)
         else:
-            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens)
+            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases)
         if cache:
             cache.put(key, tr)
     r.tr = tr

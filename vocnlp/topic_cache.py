@@ -90,14 +90,16 @@ def _update_registry(h, registry: pd.DataFrame) -> None:
 
 
 def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[str], cfg: TopicsConfig,
-              history: HistoryState | None) -> str:
-    """The cache key of one topic fit (see the module docstring for what it covers)."""
+              history: HistoryState | None, phrases: list | None = None) -> str:
+    """The cache key of one topic fit (see the module docstring for what it covers; ``phrases``, the comments'
+    key-phrase candidates, name the topics)."""
     h = hashlib.sha256()
     h.update(f"vocnlp={__version__};{_library_versions()};code={_code_hash()}".encode())
     h.update(json.dumps(cfg.model_dump(mode="json"), sort_keys=True).encode())
     _update_array(h, np.asarray(embeddings))
     h.update(json.dumps(tokens, ensure_ascii=False).encode())
     h.update(json.dumps(sorted(nouns), ensure_ascii=False).encode())
+    h.update(json.dumps(phrases, ensure_ascii=False).encode())
     if history is None:
         h.update(b"no history")
     else:

@@ -19,6 +19,8 @@ from ..config import TokenizeConfig
 from ..japanese import Morph, analyse, content_words, load_stopwords  # noqa: F401  (re-exported)
 from ..japanese import noun_words as _noun_words
 from ..nlp import stage_nlp
+from ..phrases import Phrase
+from ..phrases import key_phrases as _key_phrases
 
 DOCS = S.DOCS
 _LATIN = re.compile(r"[A-Za-z]")  # names as written need Latin letters (text is NFKC-normalised)
@@ -47,3 +49,19 @@ def run(df: pd.DataFrame, cfg: TokenizeConfig, stopwords_path: Path) -> pd.DataF
 def noun_words(tokens: list[list[str]], docs: list) -> frozenset[str]:
     """Which content words are nouns (or noun compounds): topic labels prefer them."""
     return _noun_words(tokens, [d._.morphs if d is not None else () for d in docs])
+
+
+def key_phrases(docs: list, stopwords_path: Path) -> list[list[Phrase]]:
+    """Each analysed item's key-phrase candidates (配送の遅れ, ログインできない), which name its topic; rows that share a
+    text share one Doc, so each distinct Doc is read once."""
+    stop = load_stopwords(str(stopwords_path))
+    seen: dict[int, list[Phrase]] = {}
+    out = []
+    for d in docs:
+        if d is None:
+            out.append([])
+            continue
+        if id(d) not in seen:
+            seen[id(d)] = _key_phrases(d._.morphs, stop)
+        out.append(seen[id(d)])
+    return out

@@ -19,7 +19,7 @@ import logging
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,8 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
+from ..phrases import Phrase
+from .topic_labels import centrality_weights, phrase_labels
 
 log = logging.getLogger(__name__)
 _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -106,10 +108,10 @@ def readable_word(word: str) -> bool:
 
 
 def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str:
-    """Top c-TF-IDF words, nouns first (ソファ・配送 reads as a subject; 早い・きれい does not)."""
+    """Top c-TF-IDF words, nouns first (ソファ・配送 reads as a subject; 早い・きれい does not): the label of a
+    topic without a key phrase."""
     chosen: list[str] = []
-    ordered = [w for w in words if w in nouns] + [w for w in words if w not in nouns] if nouns else words
-    for w in ordered:
+    for w in _nouns_first(words, nouns):
         if not readable_word(w) or any(w in c or c in w for c in chosen):
             continue
         chosen.append(w)
@@ -119,14 +121,17 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
 
 
 def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
-               nouns: frozenset[str] = frozenset(), vector_tokens: list[list[str]] | None = None) -> TopicResult:
+               nouns: frozenset[str] = frozenset(), vector_tokens: list[list[str]] | None = None, *,
+               phrases: list[list[Phrase]] | None = None, taken: frozenset[str] = frozenset()) -> TopicResult:
     """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them.
-    ``tokens`` label the topics; ``vector_tokens`` (default: the same) build the clustering vectors."""
+    ``tokens`` label the topics; ``vector_tokens`` (default: the same) build the clustering vectors; ``phrases``
+    (each comment's key-phrase candidates) name them with a key phrase, never with a label in ``taken``."""
     n = len(embeddings)
     vector_tokens = tokens if vector_tokens is None else vector_tokens
     too_few = _too_few_to_cluster(vector_tokens, cfg)
     if too_few is not None:
-        return _single_topic(embeddings, tokens, cfg, [too_few], nouns)
+        return _name_topics(_single_topic(embeddings, tokens, cfg, [too_few], nouns), embeddings, tokens, phrases,
+                            cfg, nouns, taken)
     n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
     docs = [join_tokens(t) for t in tokens]
     model, topics, n_clustered = _cluster(document_vectors(embeddings, vector_tokens, cfg), docs, cfg, n_topics)
@@ -137,9 +142,30 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     if (topics == -1).mean() > 0.2:
         warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
                                        "lower topics.outlier_threshold to assign more of them."))
-    return TopicResult(topics, _table(model, topics, cfg, nouns), centroids_of(normed, topics), warn,
-                       {"n_clusters": n_topics, "min_topic_size": min_size, "reducer": cfg.reducer,
-                        "clustered_sample": n_clustered})
+    result = TopicResult(topics, _table(model, topics, cfg, nouns), centroids_of(normed, topics), warn,
+                         {"n_clusters": n_topics, "min_topic_size": min_size, "reducer": cfg.reducer,
+                          "clustered_sample": n_clustered})
+    return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, taken)
+
+
+def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[str]],
+                 phrases: list[list[Phrase]] | None, cfg: TopicsConfig, nouns: frozenset[str],
+                 taken: frozenset[str]) -> TopicResult:
+    """Each topic's label becomes its key phrase where one qualifies (:mod:`.topic_labels`); the others keep their
+    best keywords. The keywords column is unchanged."""
+    if not cfg.label_phrases or phrases is None or not len(result.table):
+        return result
+    keywords = {int(t): _nouns_first([w for w in str(k).split("、") if w], nouns)
+                for t, k in zip(result.table[S.TOPIC_ID], result.table["keywords"])}
+    weights = centrality_weights(closeness(embeddings, result), result.assignments)
+    found = phrase_labels(result.assignments, phrases, tokens, keywords, weights, taken=taken)
+    table = result.table.assign(**{S.TOPIC_LABEL: [found.get(int(t), lab) for t, lab in
+                                                   zip(result.table[S.TOPIC_ID], result.table[S.TOPIC_LABEL])]})
+    return replace(result, table=table)
+
+
+def _nouns_first(words: list[str], nouns: frozenset[str]) -> list[str]:
+    return [w for w in words if w in nouns] + [w for w in words if w not in nouns] if nouns else words
 
 
 def _too_few_to_cluster(tokens: list[list[str]], cfg: TopicsConfig) -> RunWarning | None:

@@ -25,6 +25,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
+from ..phrases import Phrase
 from .topics import (
     TopicResult,
     centroids_of,
@@ -132,9 +133,11 @@ class KnownTopics:
 
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
-                 previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None) -> TrackResult:
+                 previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None, *,
+                 phrases: list[list[Phrase]] | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
-    ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject)."""
+    ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject). ``phrases``: each comment's
+    key-phrase candidates, which name new topics (never with a known topic's label)."""
     n = len(embeddings)
     mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
     normed = l2_normalize(embeddings - mu) if n else embeddings
@@ -147,7 +150,9 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     rest = np.where(assign < 0)[0]
     if len(rest) >= cfg.min_docs_for_clustering or (not known and len(rest)):
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns,
-                           None if vector_tokens is None else [vector_tokens[i] for i in rest])
+                           None if vector_tokens is None else [vector_tokens[i] for i in rest],
+                           phrases=None if phrases is None else [phrases[i] for i in rest],
+                           taken=frozenset(known.labels.values()))
         warn += local.warnings
         local_params = dict(local.params)
         clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg)
