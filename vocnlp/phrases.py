@@ -49,7 +49,7 @@ _AFTER_TE = frozenset({"居る", "仕舞う", "置く", "有る", "来る"})  # 
 _WANT = frozenset({"欲しい"})  # 増やしてほしい keeps its request
 _AFTER_NI = frozenset({"付く", "つく", "因る", "よる", "対する", "関する", "於く", "おく", "取る", "とる", "比べる", "向ける",
                        "伴う", "為る", "成る"})
-_HONORIFIC = frozenset({"さん", "様", "さま", "ちゃん", "氏"})
+_HONORIFIC = frozenset({"さん", "様", "さま", "ちゃん", "氏", "等", "達", "たち", "ら"})  # dropped: 店員さん -> 店員
 _A_ROW = dict(zip("うくぐすつぬぶむる", "わかがさたなばまら"))
 _ADVERB_SKIP = 2
 
@@ -246,9 +246,12 @@ def _ends_clause(morphs: Sequence[Morph], k: int, stopwords: frozenset[str]) -> 
     if k >= len(morphs):
         return True
     last, m = morphs[k - 1], morphs[k]
-    if last.surface != last.base or m.surface in stopwords:  # 少なく(不便): joins the next clause; ない状態, ないこと
-        return True
-    return not (m.pos1 in ("名詞", "代名詞", "形状詞") or m.pos1 == "助詞" and m.pos2 in ("準体助詞", "格助詞", "係助詞", "副助詞"))
+    if m.pos1 == "助詞" and m.pos2 in ("準体助詞", "格助詞", "係助詞", "副助詞"):
+        return False  # 切り替わるのが, 食べに(行く), 食べたり
+    if m.pos1 in ("名詞", "代名詞", "形状詞", "接頭辞"):
+        # 少なく(不便): a form that joins the next clause; ログインできない状態: a negation before a formal noun
+        return last.surface != last.base or m.surface in stopwords and last.lemma in _NEG_LEMMAS
+    return True
 
 
 def _valid(nouns: Sequence[_Noun], stopwords: frozenset[str], predicate: bool) -> bool:
