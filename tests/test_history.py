@@ -90,6 +90,10 @@ def test_four_sample_weeks_with_the_real_model(tmp_path):
     top = w46[w46.emerging].iloc[0]
     quotes = " ".join(str(top[f"quote_{k}"]) for k in (1, 2, 3))
     assert any(word in quotes for word in ("アプリ", "バーコード", "ログイン", "ポイント", "アップデート"))
+    # named as a product owner would: a phrase about the app failing (barcode not shown, login failing), not a list
+    label = str(top["topic_label"])
+    assert any(word in label for word in ("アプリ", "バーコード", "ログイン", "パスワード", "アップデート")), label
+    assert label.count("・") <= 1, label
     assert int(w46.iloc[0]["rank"]) == 1 and bool(w46.iloc[0]["emerging"])
     # two weeks from the same distribution: most of week 2 stays under week 1's topic ids
     w44_ids = set(pd.read_csv(tmp_path / "2026-W44" / "items.csv").topic_id) - {-1}

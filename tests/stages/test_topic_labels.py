@@ -82,3 +82,29 @@ def test_fit_topics_names_topics_with_phrases_and_keeps_keywords(fitted):
     assert any("配送" in lab and "・" not in lab for lab in labels), labels.tolist()
     assert (with_phrases.table.keywords == keywords_only.table.keywords).all()  # keywords stay in their column
     assert all(lab.count("・") <= 1 for lab in keywords_only.table.topic_label)  # fallback: two keywords at most
+
+
+def test_tracked_topics_keep_their_labels_and_new_ones_take_a_free_phrase():
+    import pandas as pd
+
+    from vocnlp.stages.tracking import track_topics
+
+    rng = np.random.RandomState(0)
+    d = 32
+    base = np.eye(d, dtype=np.float32)
+    registry = pd.DataFrame({"topic_id": [0, 1], "topic_label": ["配送が遅い", "ログインできない"], "keywords": ["", ""],
+                             "first_period": ["p1"] * 2, "merged_into": [np.nan] * 2,
+                             "centroid": [base[0], base[5]], "threshold": [0.5, 0.5]})
+    known = DELIVERY * 5
+    new = LOGIN * 6  # a login subject again, far from the known login topic in the embedding space
+    X = np.vstack([base[0] + 0.05 * rng.randn(d) for _ in known] + [base[9] + 0.05 * rng.randn(d) for _ in new])
+    phrases, tokens = prepare(known + new)
+    cfg = TopicsConfig(assign_floor=0.8, merge_threshold=0.8, min_docs_for_clustering=10)
+    res = track_topics(X.astype(np.float32), tokens, cfg, registry, next_id=2, reference_mean=np.zeros(d, np.float32),
+                       phrases=phrases)
+    labels = dict(zip(res.table.topic_id, res.table.topic_label))
+    assert labels[0] == "配送が遅い"  # a known topic keeps the label it was born with
+    new_ids = [t for t in labels if t >= 2]
+    assert new_ids and all(labels[t] not in ("配送が遅い", "ログインできない") for t in new_ids), labels
+    assert any("ログイン" in labels[t] or "アプリ" in labels[t] for t in new_ids), labels
+    assert res.new_topics.topic_label.tolist() == [labels[t] for t in res.new_topics.topic_id]  # stored as named
