@@ -13,8 +13,8 @@ centroid as a z-score within the topic, clipped to [0.25, 2]):
 
 A phrase scores the sum of s_t over its nouns, its predicate and itself. It qualifies when it names the
 topic's subject (one of its nouns carries one of the topic's top keywords, nouns first), when each of its nouns
-is in at least two of the topic's comments (not one comment's side remark), and when the phrase itself is in
-at least ``min_support`` comments or its anchor noun in ``min_share`` of the topic. Topics take labels best
+is in at least two of the topic's comments (not one comment's side remark), when the phrase itself is said in
+at least ``min_support`` of the topic's comments, and when its most used noun is in at least ``min_share`` of them. Topics take labels best
 score first, each label once, so two topics never share a name; ``taken`` labels (known topics) are not reused.
 A topic with no qualifying phrase is named by its best two keywords (:func:`vocnlp.stages.topics._label`),
 never by a list of three unrelated nouns. Counting is exact and ties break on the phrase text, so the labels
@@ -111,8 +111,8 @@ def _score_topic(t: int, phrases: set[Phrase], n_t: int, w_t: float, df: Counter
             continue  # a noun only one comment uses
         if p.predicate and df[("c", p.text)] < 2 and df[("p", p.predicate)] < 2:
             continue  # one comment's predicate (駐車場が広い where the others say it is full)
-        if df[("c", p.text)] < min_support and max(df[("n", n)] for n in p.nouns) < min_share * n_t:
-            continue
+        if df[("c", p.text)] < min_support or max(df[("n", n)] for n in p.nouns) < min_share * n_t:
+            continue  # said as such by one comment only, or about a noun few of the topic's comments use
         score = sum(s(("n", n)) for n in p.nouns) + (s(("p", p.predicate)) if p.predicate else 0.0) \
             + PHRASE_WEIGHT * s(("c", p.text))
         out.append((score, t, p.text))
