@@ -72,14 +72,17 @@ class _Noun(NamedTuple):
 
 def _noun_at(morphs: Sequence[Morph], i: int) -> _Noun | None:
     """The noun compound starting at morph ``i`` (prefix, nouns, noun suffixes, Latin names), or None."""
+    first = morphs[i]
+    if first.pos1 not in ("名詞", "接頭辞") and not first.surface.isascii():
+        return None  # most morphemes: a quick no (Latin names are ASCII after NFKC)
     parts: list[str] = []
     j, sahen = i, False
     if morphs[j].pos1 == "接頭辞" and _JP.search(morphs[j].surface):
         parts.append(morphs[j].surface)
         j += 1
     while j < len(morphs):
-        name, after = latin_name(morphs, j)
         m = morphs[j]
+        name, after = latin_name(morphs, j) if m.surface.isascii() else ("", j)
         if after > j and is_latin_name(name):
             parts.append(name)
             j, sahen = after, False
