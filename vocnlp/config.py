@@ -110,8 +110,9 @@ class TaskConfig(Section):
     labels: str
     model: str | None = None  # model folder for method=trained
     threshold: float = Field(0.5, ge=0.0, le=1.0)  # multi-label tasks, prototype method
-    # single-label tasks: the label mix the run's comments are expected to have (label -> share); the model's
-    # probabilities, which are for equally likely labels, are re-weighted to it (see stages/classify.py)
+    # the label mix the run's comments are expected to have (label -> share). Single-label: the model's
+    # probabilities, which are for equally likely labels, are re-weighted to it; multi-label (trained models):
+    # each label's probability is moved from its share of the dev rows to it (see stages/classify.py)
     prior: dict[str, PositiveFloat] | None = None
     # multi-label tasks: also score each segment of a comment with two or more, and average the item's
     # probabilities with the highest segment's per label (see stages/classify.py)

@@ -341,7 +341,8 @@ def _classify(r: _Run) -> None:
     cx_cfg = cfg.classify.cx_dimension
     seg_embed = ((lambda texts: r.embed(texts, "classify")[0])
                  if cx_cfg.per_segment and cx_cfg.method == "trained" else None)
-    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model, cfg.classify.journey_stage.prior, seg_embed)
+    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model, cfg.classify.journey_stage.prior, seg_embed,
+                        cx_cfg.prior)
 
 
 def _sentiment(r: _Run) -> None:

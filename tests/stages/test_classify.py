@@ -120,3 +120,25 @@ def test_cx_per_segment_averages_the_item_with_its_highest_segment():
     assert out[S.CX_DIMENSIONS].iloc[0] == "|".join(cx.predict_from_proba(want[None, :])[0])
     without = classify.run(df, ok, X, cx, stage)
     assert [without[S.cx_column(c)].iloc[0] for c in cx.classes_] == pytest.approx(np.round(P[0], 4).tolist(), abs=1e-4)
+
+
+def test_cx_prior_moves_each_label_from_its_dev_share_to_the_configured_share():
+    from vocnlp.errors import ConfigError
+
+    cx, stage = _trained(CX), _trained(STAGE)
+    cx.metadata_ = {"metrics": {"dev": {"n": 100, "per_label": {"配送": {"support": 50}, "接客": {"support": 20}}}}}
+    P = np.array([[0.5, 0.2], [0.9, 0.6]])
+    Q = classify.shift_prevalence(P, cx, {"配送": 0.2})  # 配送 rarer than on dev; 接客 not given: unchanged
+    assert Q[0, 0] == pytest.approx(0.2) and Q[:, 1] == pytest.approx(P[:, 1])  # logit shift: 0.5 at dev odds -> 0.2
+    assert (Q[:, 0] < P[:, 0]).all()
+    assert classify.shift_prevalence(P, cx, None) is P
+    texts = ["荷物が届かない", "店員さんが親切"]
+    df = pd.DataFrame({S.TEXT_NORM: texts, S.STATUS: ["ok", "ok"]})
+    out = classify.run(df, np.ones(2, bool), EMB.embed(texts), cx, stage, cx_prior={"配送": 1e-6, "接客": 1e-6})
+    assert out[S.CX_DIMENSIONS].tolist() == ["", ""]
+    with pytest.raises(ConfigError, match="not"):
+        classify.shift_prevalence(P, cx, {"購入": 0.5})
+    with pytest.raises(ConfigError):
+        classify.shift_prevalence(P, cx, {"配送": 1.5})
+    with pytest.raises(ConfigError):  # a model with no dev metrics (prototype) has no mix to move from
+        classify.shift_prevalence(P, PrototypeClassifier().fit(CX, EMB.embed), {"配送": 0.2})

@@ -16,6 +16,9 @@ and a dimension said in one clause is diluted in the whole comment's vector. For
 more segments each segment is embedded (through the run's cache) and scored, and the item's probability of
 a dimension is the mean of the item's own and its highest segment's; the tuned thresholds then decide.
 
+A CX prior (``classify.cx_dimension.prior``, label -> expected share of comments) moves each dimension's
+probability from the dev mix its threshold was tuned on to that share (off by default: README, real text).
+
 Requires: the embedding matrix of the analysed rows (in row order); S.SEGMENTS for per-segment scoring.
 Adds: S.CX_DIMENSIONS, cx_<LABEL> per label, S.JOURNEY_STAGE, S.JOURNEY_CONFIDENCE.
 """
@@ -53,6 +56,31 @@ def apply_prior(P: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return Q / np.clip(Q.sum(axis=1, keepdims=True), 1e-12, None)
 
 
+def dev_prevalence(model: TextClassifier) -> np.ndarray | None:
+    """Each label's share of the dev rows a trained multi-label model's thresholds were tuned on."""
+    dev = getattr(model, "metadata_", {}).get("metrics", {}).get("dev", {})
+    per, n = dev.get("per_label", {}), dev.get("n")
+    if not n or any(c not in per for c in model.classes_):
+        return None
+    return np.array([per[c]["support"] / n for c in model.classes_], dtype=float)
+
+
+def shift_prevalence(P: np.ndarray, model: TextClassifier, prior: dict[str, float] | None) -> np.ndarray:
+    """Multi-label: move each label's probability from the dev mix its threshold was tuned on to the configured
+    share (a label missing from ``prior`` keeps its probability): logit p + logit(share) - logit(dev share)."""
+    if not prior or not len(P):
+        return P
+    unknown = sorted(set(prior) - set(model.classes_))
+    ref = dev_prevalence(model)
+    if unknown or ref is None or any(v >= 1 for v in prior.values()):
+        raise ConfigError("classify.cx_dimension.prior needs a trained model with dev metrics and a share below 1 "
+                          f"for labels of {list(model.classes_)}" + (f"; {unknown} are not." if unknown else "."),
+                          fix="give each label's expected share of comments (0 < share < 1), or set prior: null.")
+    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    shift = np.array([logit(prior[c]) - logit(r) if c in prior else 0.0 for c, r in zip(model.classes_, ref)])
+    return 1 / (1 + np.exp(-(logit(np.clip(P, 1e-6, 1 - 1e-6)) + shift[None, :])))
+
+
 def with_segments(P: np.ndarray, segments: list[list[str]], model: TextClassifier,
                   seg_embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """Multi-label item probabilities averaged with the highest segment's, for items with two or more segments."""
@@ -71,7 +99,8 @@ def with_segments(P: np.ndarray, segments: list[list[str]], model: TextClassifie
 
 def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model: TextClassifier,
         stage_model: TextClassifier, stage_prior: dict[str, float] | None = None,
-        seg_embed: Callable[[list[str]], np.ndarray] | None = None) -> pd.DataFrame:
+        seg_embed: Callable[[list[str]], np.ndarray] | None = None, cx_prior: dict[str, float] | None = None
+        ) -> pd.DataFrame:
     """``seg_embed`` (texts -> vectors, the run's embedder and cache) turns on per-segment CX scoring."""
     S.require(df, [S.TEXT_NORM], "classify", {S.TEXT_NORM: "clean"})
     texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
@@ -81,6 +110,7 @@ def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model: TextClas
     if seg_embed is not None and len(X):
         S.require(df, [S.SEGMENTS], "classify", {S.SEGMENTS: "segment"})
         p_cx = with_segments(p_cx, df.loc[ok_mask, S.SEGMENTS].tolist(), cx_model, seg_embed)
+    p_cx = shift_prevalence(p_cx, cx_model, cx_prior)
     dims = np.full(n, "", dtype=object)
     dims[ok_mask] = ["|".join(labels) for labels in cx_model.predict_from_proba(p_cx)]
     out[S.CX_DIMENSIONS] = dims
