@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -111,11 +111,19 @@ class TaskConfig(Section):
     labels: str
     model: str | None = None  # model folder for method=trained
     threshold: float = Field(0.5, ge=0.0, le=1.0)  # multi-label tasks, prototype method
+    # the label mix the run's comments are expected to have (label -> share). Single-label: the model's
+    # probabilities, which are for equally likely labels, are re-weighted to it; multi-label (trained models):
+    # each label's probability is moved from its share of the dev rows to it (see stages/classify.py)
+    prior: dict[str, PositiveFloat] | None = None
+    # multi-label tasks: also score each segment of a comment with two or more, and average the item's
+    # probabilities with the highest segment's per label (see stages/classify.py)
+    per_segment: bool = False
 
 
 class ClassifyConfig(Section):
     cx_dimension: TaskConfig = Field(
-        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension")
+        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension",
+                                           per_segment=True)
     )
     journey_stage: TaskConfig = Field(
         default_factory=lambda: TaskConfig(labels="builtin:labels/journey_stage.yaml", model="builtin:models/journey_stage")

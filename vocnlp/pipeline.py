@@ -339,7 +339,11 @@ def _classify(r: _Run) -> None:
     st_model, r.st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed,
                                                    embedder_id)
     r.model_info.update(cx_dimension=cx_info, journey_stage=st_info)
-    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model)
+    cx_cfg = cfg.classify.cx_dimension
+    seg_embed = ((lambda texts: r.embed(texts, "classify")[0])
+                 if cx_cfg.per_segment and cx_cfg.method == "trained" else None)
+    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model, cfg.classify.journey_stage.prior, seg_embed,
+                        cx_cfg.prior)
 
 
 def _sentiment(r: _Run) -> None:

@@ -1,7 +1,7 @@
 """Score vocnlp on real customer text: the adjudicated labelled sample and the star-rated sources.
 
     python benchmarks/realtext/build.py && python benchmarks/realtext/sample.py    # once: rebuild .realtext/
-    python benchmarks/realtext/eval_real.py [--config FILE] [--out docs/realtext_eval.json]
+    python benchmarks/realtext/eval_real.py [--config FILE] [--out docs/realtext_eval.json] [--labelled-only]
 
 The product is run as a user runs it (``vocnlp run`` on a CSV, no history), so every stage that
 shapes a label (cleaning, segmentation, the models, abstention) is what is measured. Gold labels are
@@ -152,6 +152,9 @@ def main() -> None:
     ap.add_argument("--config", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "realtext_eval.json")
     ap.add_argument("--rated-per-source", type=int, default=400)
+    ap.add_argument("--labelled-only", action="store_true",
+                    help="score the labelled sample only; the rated block is kept from the existing --out file "
+                         "(for changes that cannot move the sentiment score)")
     args = ap.parse_args()
     if not (REAL / "label_sample.csv").exists():
         sys.exit("error: .realtext/ is missing. Fix: fetch the mirrors named in benchmarks/realtext/README.md, then run "
@@ -162,8 +165,11 @@ def main() -> None:
         report = {"config": str(args.config or "default"),
                   "sources": {k: {f: v.get(f) for f in ("repository", "commit", "licence", "register")}
                               for k, v in sources["sources"].items()},
-                  "labelled": labelled(args.config, work),
-                  "rated": rated(args.config, work, args.rated_per_source)}
+                  "labelled": labelled(args.config, work)}
+        if args.labelled_only and args.out.exists():
+            report["rated"] = json.loads(args.out.read_text(encoding="utf-8"))["rated"]
+        else:
+            report["rated"] = rated(args.config, work, args.rated_per_source)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     o = report["labelled"]["overall"]
