@@ -105,3 +105,16 @@ def test_run_writes_topic_ids_and_segment_topics(tmp_path, sample_week, use_fake
         done = subprocess.run([sys.executable, str(SHARED_CHECK), str(tmp_path / "out"), str(sample_week)],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_umap_reducer_clusters_the_raw_embedding_not_the_hybrid():
+    from vocnlp.config import TopicsConfig
+    from vocnlp.stages.topics import clustering_input, document_vectors
+
+    X = np.random.RandomState(0).normal(size=(40, 16)).astype(np.float32)
+    tokens = [["配送", "遅い"] if i % 2 else ["店員", "丁寧"] for i in range(40)]
+    raw = clustering_input(X, tokens, TopicsConfig(reducer="umap"))
+    assert raw.shape == X.shape and np.allclose(np.linalg.norm(raw, axis=1), 1.0)
+    assert np.allclose(raw, X / np.linalg.norm(X, axis=1, keepdims=True), atol=1e-6)
+    hybrid = clustering_input(X, tokens, TopicsConfig(reducer="pca"))
+    assert np.allclose(hybrid, document_vectors(X, tokens, TopicsConfig()))
