@@ -42,7 +42,7 @@ def main() -> None:
     batch = batch[["doc_id", "text", "source"]].rename(columns={"doc_id": "id"}).reset_index(drop=True)
     out: dict = {"n_long": args.long, "n_short": args.short, "subjects": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        over = {"history.enabled": False, "embed.cache_dir": str(Path(tmp) / "cache")}
+        over = {"history": {"enabled": False}, "embed": {"cache_dir": str(Path(tmp) / "cache")}}
         t0 = time.perf_counter()
         res = analyze(batch, over)
         out["wall_s"] = round(time.perf_counter() - t0, 2)
