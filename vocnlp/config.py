@@ -106,6 +106,17 @@ class TopicsConfig(Section):
     centroid_momentum: float = Field(0.8, ge=0.0, le=1.0)  # share of the old centroid kept each week
 
 
+class SegmentTopicsConfig(Section):
+    """Segment-level topics (stages/segment_topics.py): long comments count for every subject they mention."""
+
+    enabled: bool = True
+    min_item_chars: int = Field(60, ge=0)  # shorter comments keep one topic (no extra embedding)
+    min_unit_chars: int = Field(20, ge=1)  # clause segments are merged into subject units at least this long
+    percentile: float = Field(25.0, ge=0.0, le=100.0)  # a unit joins a topic when as close as its p-th member
+    floor: float = Field(0.2, ge=-1.0, le=1.0)  # ...and never below this cosine (centred space)
+    max_topics_per_item: int = Field(3, ge=1)
+
+
 class TaskConfig(Section):
     method: Literal["prototype", "trained"] = "trained"
     labels: str
@@ -177,6 +188,7 @@ class RunConfig(Section):
     tokenize: TokenizeConfig = Field(default_factory=TokenizeConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     topics: TopicsConfig = Field(default_factory=TopicsConfig)
+    segment_topics: SegmentTopicsConfig = Field(default_factory=SegmentTopicsConfig)
     classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     issues: IssuesConfig = Field(default_factory=IssuesConfig)

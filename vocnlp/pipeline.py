@@ -43,6 +43,7 @@ from .stages import (
     insights,
     outputs,
     segment,
+    segment_topics,
     sentiment,
     tokenize,
     topics,
@@ -179,6 +180,8 @@ class _Run:
     st_set: LabelSet | None = None
     model_info: dict = field(default_factory=dict)
     segments: pd.DataFrame | None = None
+    # segment-level topics
+    seg: segment_topics.SegmentTopicResult | None = None
     # insights
     topic_tab: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
@@ -353,10 +356,36 @@ def _sentiment(r: _Run) -> None:
     r.df, r.segments = sentiment.run(r.df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, r.X)
 
 
+def _segment_topics(r: _Run) -> None:
+    """Adds seg (every topic each comment mentions, from its long comments' segments, and the mentions table the
+    topic statistics are computed over), S.TOPIC_IDS on df and ``topic_id`` on the segments table."""
+    ok_mask = r.ok_mask
+    ok = r.df.loc[ok_mask, [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
+                            S.SENTIMENT_EVIDENCE, S.ROW]]
+    seg_scores = r.segments.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict() if len(r.segments) else {}
+    ok = ok.assign(_seg_scores=[seg_scores.get(int(row) + 1, []) for row in ok[S.ROW]])
+    r.seg = segment_topics.assign_segments(ok, r.X, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
+                                           lambda texts: r.embed(texts, "segment_topics")[0],
+                                           getattr(r.tr, "reference_mean", None), r.tr.centroids)
+    r.df[S.TOPIC_IDS] = ""
+    r.df.loc[ok_mask, S.TOPIC_IDS] = [segment_topics.join_ids(t) for t in r.seg.topic_ids]
+    flat = [t for ts in r.seg.segment_topics for t in ts]
+    if len(flat) == len(r.segments):  # the segments table lists the analysed items' segments in the same order
+        r.segments.insert(3, S.TOPIC_ID, np.asarray(flat, dtype=int))
+
+
+def _topic_rows(r: _Run) -> tuple[pd.DataFrame, np.ndarray, int | None]:
+    """What topic statistics count: the segment-level mentions when computed, else the items."""
+    if r.seg is None:
+        return r.df, r.closeness, None
+    return r.seg.mentions, r.seg.mentions["_close"].to_numpy(), int(r.ok_mask.sum())
+
+
 def _issues(r: _Run) -> None:
     """Adds the topic table, the ranked issues and the journey x dimension map."""
-    r.topic_tab = insights.topic_table(r.df, r.tr.table, r.closeness)
-    r.issues = insights.rank_issues(r.df, r.topic_tab, r.closeness, r.cfg.issues)
+    rows, close, n_items = _topic_rows(r)
+    r.topic_tab = insights.topic_table(rows, r.tr.table, close, n_items=n_items)
+    r.issues = insights.rank_issues(rows, r.topic_tab, close, r.cfg.issues)
     r.heat = insights.stage_by_dimension(r.df, r.cx_set.names, r.st_set.names)
     if r.rules is not None:  # last period's comments under the same rules give each code its trend
         r.code_tab = insights.code_table(r.df, r.rules, codes.previous(r.rules, r.store, r.period, r.cfg.segment),
@@ -381,14 +410,15 @@ def _compare_with_history(r: _Run) -> None:
     n_prev = 0 if r.history_state.previous is None else len(r.history_state.previous)
     prev_period = store.previous_period(period)
     hist = store.topic_history(before=period)
-    changes = trends.topic_changes(r.df, tr, hist[hist.period == prev_period] if prev_period else None, n_prev,
-                                   cfg.history, cfg.issues)
+    rows, _, n_items = _topic_rows(r)
+    changes = trends.topic_changes(rows, tr, hist[hist.period == prev_period] if prev_period else None, n_prev,
+                                   cfg.history, cfg.issues, n_items=n_items)
     r.topic_tab, r.issues = insights.with_changes(r.topic_tab, r.issues, changes)
     store.replace_period(period, run={"input_name": r.input_name, "input_sha256": r.ing.sha256, "n_items": len(r.df),
                                       "n_analysed": int(r.ok_mask.sum()), "config_hash": cfg.hash(),
                                       "output_dir": str(r.output_dir or "")},
                          items=_period_items(r.df, r.ok_mask, r.X), new_topics=tr.new_topics, state=tr.state,
-                         reference_mean=tr.reference_mean, topic_stats=_period_topic_stats(r.df, changes),
+                         reference_mean=tr.reference_mean, topic_stats=_period_topic_stats(rows, changes),
                          dim_stats=_period_dim_stats(r.df), merged=tr.merged)
     r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
     r.history_info = {
@@ -416,6 +446,7 @@ STAGES: list[tuple[str, Step]] = [
     ("topics", _topics),
     ("classify", _classify),
     ("sentiment", _sentiment),
+    ("segment_topics", _segment_topics),
     ("insights", _issues),
     ("insights", _drivers),
     ("insights", _compare_with_history),
@@ -502,7 +533,7 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "models": {"embedder": {"backend": r.embedder.name, "model_id": r.embedder.model_id},
                    "cx_dimension": r.model_info["cx_dimension"], "journey_stage": r.model_info["journey_stage"],
                    "sentiment": r.model_info["sentiment"],
-                   "topics": tr.params},
+                   "topics": tr.params, "segment_topics": r.seg.params if r.seg else {}},
         "counts": counts,
         "embedding": r.embed_stats,
         "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
@@ -527,6 +558,8 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
     for c in AFTER_CX:
         items[c] = (df[S.ROW] + 1).values if c == "row" else df[c].values
     items[S.DUPLICATE] = df[S.IS_DUPLICATE].values
+    if S.TOPIC_IDS in df.columns:  # after the contract's columns, whose order is pinned
+        items[S.TOPIC_IDS] = df[S.TOPIC_IDS].values
     passthrough = [c for c in ing.frame.columns if c != S.ROW]
     for c in passthrough:
         values = df[S.TEXT].values if c == ing.text_column else df[c].values  # the text column carries masked text

@@ -17,6 +17,7 @@ TEXT = "text"
 STATUS = "status"
 TOPIC_ID = "topic_id"
 TOPIC_LABEL = "topic_label"
+TOPIC_IDS = "topic_ids"  # every topic the comment mentions (segment-level topics), primary first, pipe-joined
 CX_DIMENSIONS = "cx_dimensions"
 CX_PREFIX = "cx_"
 JOURNEY_STAGE = "journey_stage"

@@ -33,10 +33,13 @@ def _analysed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df.loc[df[S.STATUS] == S.STATUS_OK, [c for c in columns if c in df.columns]]
 
 
-def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3) -> pd.DataFrame:
-    """topics.csv: size, share, sentiment and representative ids per topic."""
-    ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]).assign(_close=closeness)
-    total = max(1, len(ok))
+def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3,
+                n_items: int | None = None) -> pd.DataFrame:
+    """topics.csv: size, share, sentiment and representative ids per topic. ``df`` may be the segment-level
+    mentions (one row per comment and topic it mentions, stages/segment_topics.py); ``n_items`` (the analysed
+    comments) is then the denominator of ``share``."""
+    ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, "_primary"]).assign(_close=closeness)
+    total = max(1, n_items if n_items is not None else len(ok))
     rows = []
     for _, t in topics.iterrows():
         members = ok[ok[S.TOPIC_ID] == t[S.TOPIC_ID]]
@@ -49,12 +52,16 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
             "positive_share": round(float((members[S.SENTIMENT_LABEL] == "positive").mean()), 4) if len(members) else np.nan,
             "representative_ids": "|".join(rep),
         })
+        if "_primary" in members.columns:  # mentions: how many of them have it as their primary topic
+            rows[-1]["n_primary"] = int(members["_primary"].sum())
     cols = [S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size", "share", "mean_sentiment", "negative_share", "positive_share",
-            "representative_ids"]
+            "representative_ids"] + (["n_primary"] if "_primary" in ok.columns else [])
     return pd.DataFrame(rows, columns=cols)
 
 
 def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig) -> pd.DataFrame:
+    """``df``: the analysed items, or the segment-level mentions (then a long comment counts for every topic it
+    mentions, and its quote for a topic is the part about that topic)."""
     ok = _analysed(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE]).assign(_close=closeness)
     ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
     total_neg = float(ok["_neg"].sum()) or 1.0

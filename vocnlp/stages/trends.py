@@ -37,9 +37,10 @@ def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
     return float(math.erfc(abs(z) / math.sqrt(2)))
 
 
-def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False) -> pd.DataFrame:
+def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items: int | None = None) -> pd.DataFrame:
+    """``n_items``: the denominator of ``share`` when ``df`` holds several rows per comment (segment mentions)."""
     ok = df[df[S.STATUS] == S.STATUS_OK]
-    n = max(1, len(ok))
+    n = max(1, n_items if n_items is not None else len(ok))
     frame = ok[[key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]].copy()
     if explode_pipe:
         frame[key] = frame[key].map(lambda v: [x for x in str(v).split("|") if x] or ["なし"])
@@ -127,14 +128,16 @@ def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | N
 
 
 def topic_changes(df: pd.DataFrame, tracked: TrackResult, previous: pd.DataFrame | None, n_prev: int,
-                  hcfg: HistoryConfig, icfg: IssuesConfig) -> pd.DataFrame:
+                  hcfg: HistoryConfig, icfg: IssuesConfig, n_items: int | None = None) -> pd.DataFrame:
     """This period's topics against the previous period's statistics (``compare_topics``; new topics against
-    the baselines tracking measured on last period's comments), with a ``trend`` note each."""
-    current = period_stats(df, S.TOPIC_ID).rename(columns={"name": S.TOPIC_ID})
+    the baselines tracking measured on last period's comments), with a ``trend`` note each. ``df`` may be the
+    segment-level mentions, with ``n_items`` analysed comments (a share is then the share of comments that
+    mention the topic)."""
+    current = period_stats(df, S.TOPIC_ID, n_items=n_items).rename(columns={"name": S.TOPIC_ID})
     new = tracked.new_topics
     new_ids = set(new[S.TOPIC_ID].astype(int))
     baselines = dict(zip(new[S.TOPIC_ID].astype(int), new["baseline"].astype(int))) if n_prev else {}
-    n_now = int((df[S.STATUS] == S.STATUS_OK).sum())
+    n_now = n_items if n_items is not None else int((df[S.STATUS] == S.STATUS_OK).sum())
     changes = compare_topics(current, n_now, previous, n_prev, baselines, new_ids, hcfg, icfg, tracked.merged,
                              tracked.split_from)
     if len(changes):

@@ -1,0 +1,169 @@
+"""Segment-level topics: a long comment about three subjects counts for three topics.
+
+The item-level topics (``topics`` / ``tracking``) give every comment one topic, so a subject raised inside
+long reviews (mould in an otherwise happy hotel review, a rude check-in) never adds up. Here each long
+comment (at least ``min_item_chars``) is cut into *subject units*: its sentence/clause segments (the
+``segment`` stage), consecutive ones merged until a unit has at least ``min_unit_chars`` characters, since
+a clause such as 「ご確認をお願いいたします。」 carries no subject. Units are embedded (through the embedding
+cache) and assigned to the item-level topics, not re-clustered: a unit takes its closest topic when it is as
+close as that topic's own typical members (the ``percentile``-th member similarity, never below ``floor``,
+in the centred space tracking uses), else it stays with the comment's primary topic. Short comments (most
+comments in a typical week) are one unit: the comment, with no extra embedding.
+
+The result, per analysed comment: ``topic_ids`` (primary first, pipe-joined in items.csv), the topic of each
+segment (segments.csv), and the *mentions* table, one row per (comment, topic it mentions), with that
+mention's sentiment (the comment's own when it has one topic; else the mean of the segment scores of the
+units about that topic) and quote (the comment, or the units about the topic). Counts, shares, negative
+shares, the issue ranking and the week-over-week tests are computed over the mentions, with the number of
+analysed comments as the denominator: a topic's share is the share of comments that mention it.
+
+Requires: S.SEGMENTS, S.TEXT_NORM, S.STATUS, S.TOPIC_ID, S.SENTIMENT_* (sentiment), the segments table and
+the analysed rows' embeddings. Adds: S.TOPIC_IDS on df, ``topic_id`` on the segments table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import SegmentTopicsConfig
+from .sentiment import label_for
+from .topics import l2_normalize
+
+
+@dataclass
+class SegmentTopicResult:
+    mentions: pd.DataFrame  # one row per (analysed item, topic): id, text, topic_id, sentiment, closeness, primary
+    topic_ids: list[list[int]]  # per analysed item, primary first
+    segment_topics: list[list[int]]  # per analysed item, the topic of each of its segments
+    params: dict = field(default_factory=dict)
+
+
+def subject_units(segments: list[str], min_chars: int) -> list[list[int]]:
+    """Consecutive segment indices grouped so that each group has at least ``min_chars`` characters (a short
+    last group joins the one before). Joined in order, the groups give every segment exactly once."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for k, s in enumerate(segments):
+        current.append(k)
+        size += len(s.strip())
+        if size >= min_chars:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        if groups:
+            groups[-1].extend(current)
+        else:
+            groups.append(current)
+    return groups
+
+
+def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: float, floor: float):
+    """Topic centroids and member thresholds in the centred space: (ids, C, thresholds)."""
+    normed = l2_normalize(X - mu)
+    ids = np.array(sorted(t for t in set(assign.tolist()) if t >= 0), dtype=int)
+    if not len(ids):
+        return ids, np.zeros((0, X.shape[1]), dtype=np.float32), np.zeros(0)
+    C = l2_normalize(np.vstack([normed[assign == t].mean(axis=0) for t in ids]))
+    thr = np.array([max(floor, float(np.percentile(normed[assign == t] @ C[k], percentile))) for k, t in enumerate(ids)])
+    return ids, C, thr
+
+
+def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, band: float,
+                    embed: Callable[[list[str]], np.ndarray], reference_mean: np.ndarray | None = None,
+                    raw_centroids: dict[int, np.ndarray] | None = None) -> SegmentTopicResult:
+    """``df``: the analysed rows (S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_*, "_seg_scores"),
+    ``X`` their embeddings. ``raw_centroids`` (the topic result's, in the raw normalised space) give each
+    mention's closeness, which picks representative comments and quotes."""
+    n = len(df)
+    assign = df[S.TOPIC_ID].to_numpy(dtype=int)
+    segs = df[S.SEGMENTS].tolist()
+    norm_texts = df[S.TEXT_NORM].tolist()
+    mu = reference_mean if reference_mean is not None else (X.mean(axis=0) if n else None)
+    units: list[list[list[int]]] = []
+    unit_texts: list[str] = []
+    for text, s in zip(norm_texts, segs):
+        groups = subject_units(s, cfg.min_unit_chars) if cfg.enabled and len(text) >= cfg.min_item_chars else []
+        groups = groups if len(groups) > 1 else [list(range(len(s)))]
+        units.append(groups)
+        if len(groups) > 1:
+            unit_texts += ["".join(s[k] for k in g).strip() for g in groups]
+    E = embed(unit_texts) if unit_texts else np.zeros((0, X.shape[1] if n else 384), dtype=np.float32)
+    ids, C, thr = _topic_space(X, assign, mu, cfg.percentile, cfg.floor) if n else (np.zeros(0, int), None, None)
+    U = l2_normalize(E - mu) if len(E) else E
+    unit_topic = np.full(len(E), -1, dtype=int)
+    if len(E) and len(ids):
+        sims = U @ C.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(E)), best] >= thr[best]
+        unit_topic[ok] = ids[best[ok]]
+    raw_units = l2_normalize(E) if len(E) else E
+    raw_items = l2_normalize(X) if n else X
+    cents = raw_centroids or {}
+
+    def close(v: np.ndarray, t: int) -> float:
+        return float(v @ cents[t]) if t in cents else 0.0
+
+    rows, topic_ids, seg_topics = [], [], []
+    pos = 0
+    scores_of = df["_seg_scores"].tolist()
+    for i, groups in enumerate(units):
+        primary = int(assign[i])
+        if len(groups) == 1:
+            topic_ids.append([primary])
+            seg_topics.append([primary] * len(segs[i]))
+            rows.append((i, primary, float(df[S.SENTIMENT_SCORE].iat[i]), df[S.SENTIMENT_LABEL].iat[i],
+                         df[S.TEXT].iat[i], close(raw_items[i], primary), True))
+            continue
+        per_seg = [primary] * len(segs[i])
+        by_topic: dict[int, list[int]] = {primary: []}
+        unit_rows = range(pos, pos + len(groups))
+        for g, u in zip(groups, unit_rows):
+            t = int(unit_topic[u]) if unit_topic[u] >= 0 else primary
+            for k in g:
+                per_seg[k] = t
+            by_topic.setdefault(t, []).append(u)
+        pos += len(groups)
+        others = [t for t in by_topic if t != primary and t >= 0][: max(0, cfg.max_topics_per_item - 1)]
+        for k, t in enumerate(per_seg):
+            if t != primary and t not in others:
+                per_seg[k] = primary
+        keep = [primary, *others]
+        topic_ids.append(keep)
+        seg_topics.append(per_seg)
+        if len(keep) == 1:
+            rows.append((i, primary, float(df[S.SENTIMENT_SCORE].iat[i]), df[S.SENTIMENT_LABEL].iat[i],
+                         df[S.TEXT].iat[i], close(raw_items[i], primary), True))
+            continue
+        seg_scores = scores_of[i]
+        for t in keep:
+            ks = [k for k, tk in enumerate(per_seg) if tk == t]
+            score = float(np.mean([seg_scores[k] for k in ks])) if ks else float(df[S.SENTIMENT_SCORE].iat[i])
+            quote = "".join(segs[i][k] for k in ks).strip() if t != primary else df[S.TEXT].iat[i]
+            us = [u for u in by_topic.get(t, [])]
+            closeness = max([close(raw_units[u], t) for u in us], default=close(raw_items[i], t))
+            rows.append((i, t, round(score, 4), label_for(score, band), quote, closeness, t == primary))
+    mentions = pd.DataFrame(rows, columns=["_item", S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.TEXT,
+                                           "_close", "_primary"])
+    mentions.insert(0, S.ID, df[S.ID].to_numpy()[mentions["_item"].to_numpy(dtype=int)] if len(mentions) else [])
+    mentions[S.STATUS] = S.STATUS_OK
+    if S.SENTIMENT_EVIDENCE in df.columns and len(mentions):
+        mentions[S.SENTIMENT_EVIDENCE] = np.where(mentions["_primary"],
+                                                  df[S.SENTIMENT_EVIDENCE].to_numpy()[mentions["_item"].to_numpy(int)], "")
+    multi = sum(1 for t in topic_ids if len(t) > 1)
+    params = {"split_items": sum(1 for g in units if len(g) > 1), "units_embedded": len(unit_texts),
+              "units_assigned": int((unit_topic >= 0).sum()), "items_with_several_topics": multi,
+              "mentions": len(mentions)}
+    return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
+
+
+def join_ids(ids: list[int]) -> str:
+    return "|".join(str(t) for t in ids)
+
+
+__all__ = ["SegmentTopicResult", "assign_segments", "subject_units", "join_ids"]
