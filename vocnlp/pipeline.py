@@ -120,7 +120,7 @@ class Analysis:
             html = self.report_html()
             with outputs.AtomicRunDir(output_dir) as tmp:
                 outputs.write_csv(self.items, tmp / "items.csv")
-                self.items.to_parquet(tmp / "items.parquet", index=False)
+                outputs.write_parquet(self.items, tmp / "items.parquet")
                 outputs.write_csv(self.segments, tmp / "segments.csv")
                 outputs.write_csv(self.topics, tmp / "topics.csv")
                 outputs.write_csv(self.issues, tmp / "issues.csv")
