@@ -211,16 +211,20 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(r)
         print(f"{n:>9} rows ({r['distinct_texts']} distinct, {r['embedded_now']} embedded now): {r['wall_s']:.1f}s, "
               f"{r['rows_per_s']:.0f} rows/s, peak RSS {r['peak_rss_mb']:.0f} MB", file=sys.stderr)
-    line = fit_line(runs)
+        line = fit_line(runs)
+        _save(args, runs, line)  # after every size: a long series stopped midway keeps what it measured
     if line:
         print(f"peak RSS = {line['intercept_mb']:.0f} MB + {line['mb_per_100k_rows']:.0f} MB per 100k rows -> "
               f"{line['extrapolated_1m_rows_mb']:.0f} MB at 1M rows", file=sys.stderr)
+    return 0
+
+
+def _save(args, runs: list[dict], line: dict | None) -> None:
     results = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     results[args.label] = {"runs": runs, "peak_rss_line": line, "format": args.format, "seed": args.seed,
                            "measured_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                            "cpus": os.cpu_count()}
     args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
