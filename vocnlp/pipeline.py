@@ -541,12 +541,12 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.Da
     """The analysed items with their embeddings (next period's baselines are measured on them), one row per
     distinct text and labels (the first comment's id) with ``n_rows``, how many comments it stands for: the
     history grows with the distinct texts of a week, not with its rows."""
-    ok = df[ok_mask]
     keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
-            if c in ok.columns]
+            if c in df.columns]
+    ok = df.loc[ok_mask, keep]  # only these columns: the run frame also holds every row's morphology
     group = ok.groupby([c for c in keep if c != S.ID], sort=False, dropna=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]  # group numbers follow first appearance: already in order
-    items = ok[keep].iloc[first].reset_index(drop=True)
+    items = ok.iloc[first].reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
     items["_embedding"] = list(np.asarray(X[first], dtype=np.float32))
     return items
