@@ -1,7 +1,10 @@
 """History of runs, one per period (weeks, months or quarters; one kind per history): an embedded DuckDB database plus one Parquet file per period.
 
 No server: the store is a folder (``history.path``, default ``.vocnlp/history``) holding
-``history.duckdb`` and ``items/period=<P>.parquet``. Re-running a period replaces it in one
+``history.duckdb`` and ``items/period=<P>.parquet``. The items file holds one row per distinct analysed
+text (with its embedding, its labels and ``n_rows``, how many of the period's comments carried it), so a
+week of a million comments with a hundred thousand distinct texts stores a hundred thousand embeddings;
+files written before ``n_rows`` existed count each row once. Re-running a period replaces it in one
 transaction (its items, its topic statistics and the topics born in it), so nothing is duplicated.
 
 Tables
@@ -25,6 +28,8 @@ import pandas as pd
 
 from .errors import ConfigError
 from .periods import check_same_kind
+
+N_ROWS = "n_rows"  # items file: how many of the period's comments carried this distinct text
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (period VARCHAR PRIMARY KEY, run_at VARCHAR, input_name VARCHAR,
@@ -77,12 +82,31 @@ class HistoryStore:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'reference_mean'").fetchone()
         return np.asarray(json.loads(row[0]), dtype=np.float32) if row else None
 
-    def previous_items(self, period: str) -> pd.DataFrame | None:
+    def previous_items(self, period: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The previous period's stored items (one row per distinct text; ``n_rows`` is how many comments
+        carried it, 1 in files written before it existed)."""
         prev = self.previous_period(period)
         if prev is None:
             return None
         p = self.folder / "items" / f"period={prev}.parquet"
-        return pd.read_parquet(p) if p.exists() else None
+        if not p.exists():
+            return None
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(p).names
+        want = None if columns is None else [c for c in columns if c in names]
+        items = pd.read_parquet(p, columns=want)
+        if N_ROWS not in items.columns:
+            items[N_ROWS] = 1
+        return items
+
+    def previous_embeddings(self, period: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The previous period's distinct embeddings (float32, one row per stored item) and their row counts."""
+        items = self.previous_items(period, ["_embedding", N_ROWS])
+        if items is None or not len(items):
+            return None
+        return (np.vstack(items["_embedding"].to_numpy()).astype(np.float32),
+                items[N_ROWS].to_numpy(dtype=np.int64))
 
     def _rows(self, table: str, before: str | None, order: str) -> pd.DataFrame:
         where, args = ("WHERE period < ?", [before]) if before else ("", [])

@@ -30,7 +30,7 @@ from .backends.cache import EmbeddingCache, embed_texts
 from .columns import choose_score_column
 from .config import RunConfig, config_from_mapping, load_config
 from .errors import InputError, RunWarning
-from .history import HistoryStore
+from .history import N_ROWS, HistoryStore
 from .labels import LabelSet
 from .models.registry import build_sentiment_model, build_task_model
 from .periods import choose_for_run, parse_period
@@ -121,7 +121,7 @@ class Analysis:
             html = self.report_html()
             with outputs.AtomicRunDir(output_dir) as tmp:
                 outputs.write_csv(self.items, tmp / "items.csv")
-                self.items.to_parquet(tmp / "items.parquet", index=False)
+                outputs.write_parquet(self.items, tmp / "items.parquet")
                 outputs.write_csv(self.segments, tmp / "segments.csv")
                 outputs.write_csv(self.topics, tmp / "topics.csv")
                 outputs.write_csv(self.issues, tmp / "issues.csv")
@@ -280,13 +280,11 @@ def _open_history(r: _Run) -> None:
         r.warnings.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
                                              f"earlier state of {period}. Re-run them to refresh."))
     r.store = store
-    prev_items = store.previous_items(period)
-    prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
-                if prev_items is not None and len(prev_items) else None)
+    prev_emb, prev_weights = store.previous_embeddings(period) or (None, None)
     periods = store.periods()
     r.history_state = HistoryState(registry=store.registry(period), next_id=store.next_topic_id(period),
                                    reference_mean=store.reference_mean() if periods and periods[0] < period else None,
-                                   previous=prev_emb)
+                                   previous=prev_emb, previous_weights=prev_weights)
 
 
 def _embed(r: _Run) -> None:
@@ -314,7 +312,8 @@ def _topics(r: _Run) -> None:
         s = r.history_state
         if s is not None:
             tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
-                                       previous=s.previous, vector_tokens=vector_tokens, phrases=phrases)
+                                       previous=s.previous, vector_tokens=vector_tokens, phrases=phrases,
+                                       previous_weights=s.previous_weights)
         else:
             tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases)
         if cache:
@@ -407,7 +406,8 @@ def _compare_with_history(r: _Run) -> None:
     if r.store is None:
         return
     store, period, cfg, tr = r.store, r.period, r.cfg, r.tr
-    n_prev = 0 if r.history_state.previous is None else len(r.history_state.previous)
+    s = r.history_state
+    n_prev = 0 if s.previous is None else len(s.previous) if s.previous_weights is None else int(s.previous_weights.sum())
     prev_period = store.previous_period(period)
     hist = store.topic_history(before=period)
     rows, _, n_items = _topic_rows(r)
@@ -576,12 +576,17 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
 
 
 def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.DataFrame:
-    """The analysed items with their embeddings (next period's baselines are measured on them)."""
-    ok = df[ok_mask]
+    """The analysed items with their embeddings (next period's baselines are measured on them), one row per
+    distinct text and labels (the first comment's id) with ``n_rows``, how many comments it stands for: the
+    history grows with the distinct texts of a week, not with its rows."""
     keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
-            if c in ok.columns]
-    items = ok[keep].copy()
-    items["_embedding"] = [row.astype(np.float32) for row in X]
+            if c in df.columns]
+    ok = df.loc[ok_mask, keep]  # only these columns: the run frame also holds every row's morphology
+    group = ok.groupby([c for c in keep if c != S.ID], sort=False, dropna=False).ngroup().to_numpy()
+    first = np.unique(group, return_index=True)[1]  # group numbers follow first appearance: already in order
+    items = ok.iloc[first].reset_index(drop=True)
+    items[N_ROWS] = np.bincount(group)
+    items["_embedding"] = list(np.asarray(X[first], dtype=np.float32))
     return items
 
 

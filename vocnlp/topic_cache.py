@@ -46,7 +46,8 @@ class HistoryState:
     registry: pd.DataFrame  # known topics with their centroid and threshold as of the period before
     next_id: int  # the first free topic id
     reference_mean: np.ndarray | None  # centres the embedding space; None for the first period
-    previous: np.ndarray | None  # last period's embeddings (new-topic baselines)
+    previous: np.ndarray | None  # last period's embeddings (new-topic baselines), one per distinct text
+    previous_weights: np.ndarray | None = None  # how many comments each of them stands for (None: one each)
 
 
 def _library_versions() -> str:
@@ -107,6 +108,8 @@ def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[
         _update_registry(h, history.registry)
         _update_array(h, history.reference_mean)
         _update_array(h, history.previous)
+        if history.previous_weights is not None:
+            _update_array(h, history.previous_weights)
     return h.hexdigest()[:40]
 
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from .. import __version__
 from ..errors import VocnlpError
@@ -36,6 +46,34 @@ err_console = Console(stderr=True)
 console = Console(soft_wrap=True)
 
 STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions"}
+STAGE_UNIT = {"embed": "texts", "labels": "texts"}  # the embedder counts distinct texts; other stages count rows
+
+
+class RateColumn(ProgressColumn):
+    """Items per second of a counted stage ("1,234 rows/s"), blank until rich has measured a speed."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None or task.total is None:
+            return Text("")
+        unit = task.fields.get("unit", "rows")
+        return Text(f"{speed:,.0f} {unit}/s" if speed >= 10 else f"{speed:,.1f} {unit}/s", style="progress.data.speed")
+
+
+def progress_bars(console: Console, get_time=None) -> tuple[Progress, Callable[[str, int, int], None]]:
+    """The run's progress bars and the callback the pipeline reports to: one bar per stage, with rows (or texts)
+    per second and the time left where the stage reports counts (embedding, the long one), elapsed time always."""
+    bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                   TimeRemainingColumn(), TimeElapsedColumn(), console=console, transient=True, get_time=get_time)
+    tasks: dict[str, int] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(STAGE_JA.get(stage, stage), total=total or None,
+                                        unit=STAGE_UNIT.get(stage, "rows"))
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    return bar, progress
 
 
 def _fail(err: BaseException, code: int = 2) -> None:
@@ -133,15 +171,8 @@ def run(
         if quiet or not sys.stderr.isatty() and os.environ.get("VOCNLP_PROGRESS") != "1":
             result = run_pipeline(input, output, cfg, period=period)
         else:
-            with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err_console, transient=True) as bar:
-                tasks: dict[str, int] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(STAGE_JA.get(stage, stage), total=total or None)
-                    bar.update(tasks[stage], completed=done, total=total or None)
-
+            bar, progress = progress_bars(err_console)
+            with bar:
                 result = run_pipeline(input, output, cfg, progress=progress, period=period)
     except Exception as err:  # noqa: BLE001 - the CLI's one error policy
         _fail_any(err)

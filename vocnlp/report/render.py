@@ -182,11 +182,15 @@ def _driver_name(drivers: dict | None, words: dict) -> str:
     return words["impact_on"].replace("{what}", what)
 
 
+REPORT_COLUMNS = [S.ID, S.TEXT, S.TOPIC_ID, S.JOURNEY_STAGE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE]
+
+
 def render_report(data: ReportData, cfg: RunConfig) -> str:
     """The self-contained HTML report, in ``report.language``, titled after the period's kind."""
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
     words = words_for(cfg.report.language, data.period)
-    ok = data.items[data.items[S.STATUS] == S.STATUS_OK]
+    # only the columns the report reads: a copy of every column of a million items would double the run's memory
+    ok = data.items.loc[data.items[S.STATUS] == S.STATUS_OK, REPORT_COLUMNS]
     n_ok = max(1, len(ok))
     stage_names = list(data.heat.index)
     topic_rows = _topic_rows(data.topics)

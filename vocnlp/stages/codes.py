@@ -43,9 +43,10 @@ def previous(rules: CodeRules | None, store, period: str | None, seg_cfg: Segmen
     codes' trend; None without rules, history or a previous period."""
     if rules is None or store is None or not period:
         return None
-    items = store.previous_items(period)
+    items = store.previous_items(period, [S.TEXT, "n_rows"])
     if items is None or not len(items) or S.TEXT not in items.columns:
         return None
     segmenter = Segmenter(seg_cfg.split_clauses, seg_cfg.min_clause_chars)
     texts = [normalize(str(t)) for t in items[S.TEXT]]
-    return ["|".join(rules.match(segmenter(d))) for d in stage_nlp().pipe(texts, batch_size=256)]
+    matched = ["|".join(rules.match(segmenter(d))) for d in stage_nlp().pipe(texts, batch_size=256)]
+    return [m for m, k in zip(matched, items["n_rows"]) for _ in range(int(k))]  # one entry per comment

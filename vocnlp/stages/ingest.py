@@ -267,6 +267,7 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
         raise InputError(f"'{path.name}' looks like binary data, not a {name} file.",
                          fix="export the data as CSV (UTF-8) or XLSX and try again.")
     text, enc = decode_bytes(raw, cfg.encoding)
+    del raw  # the file is held once more as text, then as UTF-8 for the parser: not three times over
     text = text.lstrip("\ufeff")  # a BOM written twice, or inside UTF-16
     if not text.strip():
         raise InputError(f"'{path.name}' is empty.", fix="export the week's comments again; the file has no header and no rows.")
@@ -296,12 +297,15 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
     # blank lines inside the file are rows (an empty comment in a one-column export); blank lines
     # before the header and after the last row are not
     text = text.strip("\r\n") + "\n"
+    marked = _CONTROL_MARK in text
+    utf8 = text.encode("utf-8")
+    del text
     try:
         # header=None: the header is read as a row, so a row with more fields than the header is an error
         # (with header=0 pandas silently turns the first column into the index and shifts every column)
         # bytes, not io.StringIO: pandas re-encodes a text buffer chunk by chunk and keeps the overflow of
         # multi-byte characters, which made reading quadratic (38 s for 1,000,000 Japanese rows, 3.7 s for 300,000)
-        grid = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, header=None, dtype=str, encoding="utf-8",
+        grid = pd.read_csv(io.BytesIO(utf8), sep=sep, header=None, dtype=str, encoding="utf-8",
                            keep_default_na=False, na_filter=False, engine="c", skip_blank_lines=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError, OverflowError) as err:
         detail = " ".join(str(err).split()).rstrip(".").replace("Error tokenizing data. C error: ", "")
@@ -312,10 +316,11 @@ def _read_delimited(path: Path, sep: str, cfg: InputConfig) -> tuple[pd.DataFram
         raise InputError(f"'{path.name}' is not a well-formed {kind} file: {detail}.",
                          fix="quote texts that hold the separator, a quote or a line break, and export again "
                              "(or, if a title sits above the column names, set input.header_row).") from None
+    del utf8
     header = ["" if v is None else str(v) for v in grid.iloc[0].tolist()] if len(grid) else []
     df = grid.iloc[1:].reset_index(drop=True)
     df.columns = header
-    df, control_rows = _remove_marks(df) if _CONTROL_MARK in text else (df, [])
+    df, control_rows = _remove_marks(df) if marked else (df, [])
     if control_rows:
         shown_rows = ", ".join(str(r) for r in control_rows[:10]) + (" …" if len(control_rows) > 10 else "")
         warnings.append(RunWarning("W109", f"{len(control_rows)} row(s) held control characters (NUL and the like, "

@@ -133,7 +133,7 @@ def with_changes(topic_tab: pd.DataFrame, issues: pd.DataFrame, changes: pd.Data
 
 def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str]) -> pd.DataFrame:
     """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'."""
-    ok = df[df[S.STATUS] == S.STATUS_OK]
+    ok = _analysed(df, [S.JOURNEY_STAGE, S.CX_DIMENSIONS])
     cols = [*dimension_labels, "なし"]
     counts: Counter[tuple[str, str]] = Counter()
     for stage, dims in zip(ok[S.JOURNEY_STAGE], ok[S.CX_DIMENSIONS]):

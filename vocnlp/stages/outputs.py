@@ -40,8 +40,36 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    neutralise_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+CHUNK_ROWS = 100_000  # rows converted at a time when writing the large tables (bounds the copies)
+
+
+def write_csv(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) -> None:
+    """UTF-8 with BOM, formulas neutralised; written ``chunk_rows`` at a time, so the neutralised copy and
+    pandas' text conversion never hold more than one chunk of a large table (same bytes as one call)."""
+    if len(df) <= chunk_rows:
+        neutralise_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        return
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        for start in range(0, len(df), chunk_rows):
+            neutralise_formulas(df.iloc[start:start + chunk_rows]).to_csv(f, index=False, header=start == 0,
+                                                                          lineterminator="\n")
+
+
+def write_parquet(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) -> None:
+    """``df.to_parquet(path, index=False)``, converted to Arrow ``chunk_rows`` at a time (one row group each)
+    so that a large table is never held twice in memory; a table of one chunk is written exactly as pandas
+    writes it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if len(df) <= chunk_rows:
+        df.to_parquet(path, index=False)
+        return
+    schema = pa.Schema.from_pandas(df, preserve_index=False)  # from every row: a chunk of all-empty cells keeps its type
+    with pq.ParquetWriter(path, schema, compression="snappy") as w:
+        for start in range(0, len(df), chunk_rows):
+            part = df.iloc[start:start + chunk_rows]
+            w.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:

@@ -134,10 +134,12 @@ class KnownTopics:
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
                  previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None, *,
-                 phrases: list[list[Phrase]] | None = None) -> TrackResult:
+                 phrases: list[list[Phrase]] | None = None, previous_weights: np.ndarray | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject). ``phrases``: each comment's
-    key-phrase candidates, which name new topics (never with a known topic's label)."""
+    key-phrase candidates, which name new topics (never with a known topic's label). ``previous``: last
+    period's embeddings, one per distinct text, each standing for ``previous_weights`` comments (one each
+    when None)."""
     n = len(embeddings)
     mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
     normed = l2_normalize(embeddings - mu) if n else embeddings
@@ -157,7 +159,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         local_params = dict(local.params)
         clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg)
         if known and previous is not None and len(previous):
-            clusters, joined_back = _keep_really_new(clusters, l2_normalize(previous - mu), normed, known, assign, cfg)
+            clusters, joined_back = _keep_really_new(clusters, l2_normalize(previous - mu), normed, known, assign, cfg,
+                                                     previous_weights)
             joined += joined_back
         new_rows = _found_topics(clusters, next_id, normed, assign, cfg)
     labels = {**known.labels, **{r[S.TOPIC_ID]: r[S.TOPIC_LABEL] for r in new_rows}}
@@ -219,17 +222,19 @@ def _clusters_of_the_rest(local: TopicResult, rest: np.ndarray, normed: np.ndarr
 
 
 def _keep_really_new(clusters: list, prev: np.ndarray, normed: np.ndarray, known: KnownTopics, assign: np.ndarray,
-                     cfg: TopicsConfig) -> tuple[list, int]:
+                     cfg: TopicsConfig, prev_weights: np.ndarray | None = None) -> tuple[list, int]:
     """A cluster is a new topic only if it was not already there: the previous period's comments (``prev``,
     centred and normalised) are checked against it with the same rule; if it is not significantly more common
     now, its comments go to their nearest known topics (in place) instead of founding a topic that only looks
     new. Returns the kept clusters with their baseline appended, and how many comments went to known topics."""
     n = len(normed)
+    n_prev = len(prev) if prev_weights is None else int(prev_weights.sum())  # comments, not distinct texts
     kept, joined = [], 0
     for members, centroid, label, keywords in clusters:
         thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
-        base = int((prev @ centroid >= thr).sum())
-        if two_proportion_p(len(members), n, base, len(prev)) < cfg.new_topic_p and len(members) / n > base / len(prev):
+        near = prev @ centroid >= thr
+        base = int(near.sum() if prev_weights is None else prev_weights[near].sum())
+        if two_proportion_p(len(members), n, base, n_prev) < cfg.new_topic_p and len(members) / n > base / n_prev:
             kept.append((members, centroid, label, keywords, base))
         else:
             assign[members] = known.ids[(normed[members] @ known.C.T).argmax(axis=1)]

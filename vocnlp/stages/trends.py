@@ -39,9 +39,8 @@ def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
 
 def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items: int | None = None) -> pd.DataFrame:
     """``n_items``: the denominator of ``share`` when ``df`` holds several rows per comment (segment mentions)."""
-    ok = df[df[S.STATUS] == S.STATUS_OK]
-    n = max(1, n_items if n_items is not None else len(ok))
-    frame = ok[[key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]].copy()
+    frame = df.loc[df[S.STATUS] == S.STATUS_OK, [key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]]  # not every column
+    n = max(1, n_items if n_items is not None else len(frame))
     if explode_pipe:
         frame[key] = frame[key].map(lambda v: [x for x in str(v).split("|") if x] or ["なし"])
         frame = frame.explode(key)
@@ -177,7 +176,7 @@ def score_value(scores: pd.Series, nps: bool) -> float:
 
 
 def drivers(df: pd.DataFrame, column: str, cfg: DriversConfig) -> tuple[pd.DataFrame, dict]:
-    ok = df[df[S.STATUS] == S.STATUS_OK]
+    ok = df.loc[df[S.STATUS] == S.STATUS_OK, [S.TOPIC_ID, column]]  # only what it reads: not a copy of every column
     scores = pd.to_numeric(ok[column], errors="coerce")
     valid = scores.dropna()
     nps = cfg.nps_scale if cfg.nps_scale != "auto" else bool(len(valid) and valid.between(0, 10).all()

@@ -1,0 +1,40 @@
+"""Large tables are written a chunk at a time: the same CSV bytes and the same Parquet contents as one call."""
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from vocnlp.stages import outputs
+
+
+def _table(n: int = 1000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    texts = np.array(["配送が遅い", "=SUM(A1)", "-3", "+81 電話", "", "改行\nあり", '引用"符'], dtype=object)
+    return pd.DataFrame({
+        "id": [f"L-{i:05d}" for i in range(n)],
+        "text": texts[rng.integers(0, len(texts), n)],
+        "topic_id": rng.integers(-1, 5, n),
+        "cx_SENSE": np.where(rng.random(n) < 0.1, np.nan, rng.random(n)),
+        "duplicate": rng.random(n) < 0.2,
+        "late_column": [""] * (n // 2) + ["値"] * (n - n // 2),  # empty in the first chunks only
+    })
+
+
+def test_chunked_csv_is_byte_identical(tmp_path):
+    df = _table()
+    outputs.write_csv(df, tmp_path / "one.csv", chunk_rows=10_000)
+    outputs.write_csv(df, tmp_path / "chunks.csv", chunk_rows=77)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "chunks.csv").read_bytes()
+    assert (tmp_path / "one.csv").read_bytes().startswith(b"\xef\xbb\xbfid,")  # one BOM, one header
+    assert (tmp_path / "chunks.csv").read_bytes().count("\ufeff".encode()) == 1
+
+
+def test_chunked_parquet_holds_the_same_table(tmp_path):
+    df = _table()
+    outputs.write_parquet(df, tmp_path / "one.parquet", chunk_rows=10_000)
+    df.to_parquet(tmp_path / "pandas.parquet", index=False)
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "pandas.parquet").read_bytes()
+    outputs.write_parquet(df, tmp_path / "chunks.parquet", chunk_rows=128)
+    assert pq.ParquetFile(tmp_path / "chunks.parquet").num_row_groups == 8
+    back = pd.read_parquet(tmp_path / "chunks.parquet")
+    pd.testing.assert_frame_equal(back, pd.read_parquet(tmp_path / "pandas.parquet"))
