@@ -340,16 +340,23 @@ def _themes(r: _Run) -> None:
     if not cfg.enabled:
         return
     tokens = r.df.loc[r.ok_mask, S.TOKENS].tolist()
+    nouns = tokenize.noun_words(tokens, r.df.loc[r.ok_mask, tokenize.DOCS].tolist())  # theme labels prefer nouns
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
 
     if isinstance(tr, tracking.TrackResult) and r.store is not None:
         active = {t: c for t, (c, _) in tr.state.items() if t not in tr.merged}
-        r.themes = themes.track_themes(active, tr.table, cfg, r.store.theme_links(r.period),
-                                       r.store.theme_registry(r.period), r.store.next_theme_id(r.period), words)
+        reg = r.history_state.registry  # known topics without comments this period still name their theme's words
+        absent = reg[reg[S.TOPIC_ID].isin(set(active) - set(tr.table[S.TOPIC_ID]))] if len(reg) else reg
+        table = pd.concat([tr.table, absent[[S.TOPIC_ID, S.TOPIC_LABEL, "keywords"]].assign(size=0)], ignore_index=True) \
+            if len(absent) else tr.table
+        r.themes = themes.track_themes(active, table, cfg, r.store.theme_links(r.period),
+                                       r.store.theme_registry(r.period), r.store.next_theme_id(r.period), words,
+                                       nouns)
     else:
-        r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words)
+        r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words,
+                                     nouns=nouns)
 
 
 def _classify(r: _Run) -> None:

@@ -12,10 +12,11 @@ Why centroids of topics and not a second clustering of comments: a theme is then
 so its counts and its trend are the sums of its sub-topics' (``parent_id`` in topics.csv), and a topic never
 sits in two themes.
 
-Labels: a one-topic theme is named as its topic (the topic table's label as given). A larger theme is named by
-the first ``themes.label_words`` words of its own c-TF-IDF ranking (the topic stage's c-TF-IDF, one class per
-theme, over the theme's comments) that its sub-topics' labels or keywords also carry: the words its
-comments share, in its sub-topics' vocabulary (配送・注文 over 配送・依頼・ギフト用 and 注文・決済・追跡番号).
+Labels: a one-topic theme is named as its topic (the topic table's label as given). A larger theme is named
+with ``themes.label_words`` words that are both distinctive of it (among its top c-TF-IDF words: the topic
+stage's c-TF-IDF, one class per theme, over the theme's comments) and carried by its sub-topics' labels or
+keywords: nouns first, then words more sub-topics carry, then the most distinctive (``_cover``).
+No phrase extraction here: topic labels and keywords are used as the topic stage wrote them.
 
 Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
 (the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
@@ -139,19 +140,14 @@ def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[i
     return week_keywords(tokens, by_theme, n) if len(by_theme) else {}
 
 
-def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int) -> list[str]:
-    """The candidates ranked by how much of the theme names them: the comments of the sub-topics carrying the word
-    (a label word counts twice) times the number of those sub-topics, so a word several sub-topics share comes
-    first; ties by the candidates' order. Words inside a chosen one are skipped."""
-    size = {t: max(1, int(rows[t].get("size", 1) or 1)) for t in inside}
-    carried = {t: {w: (2.0 if w in str(rows[t][S.TOPIC_LABEL]).split("・") else 1.0) for w in _words(rows[t])}
-               for t in inside}
-
-    def score(w: str) -> float:
-        having = [t for t in inside if w in carried[t]]
-        return len(having) * sum(size[t] * carried[t][w] for t in having)
-
-    ranked = sorted((w for w in candidates if score(w) > 0), key=lambda w: (-score(w), candidates.index(w)))
+def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int,
+           nouns: frozenset[str] = frozenset()) -> list[str]:
+    """The candidates (the theme's c-TF-IDF words, most distinctive first) that its sub-topics' labels or keywords
+    carry: nouns first (交通・バス names a subject, 遠い・便利 does not), then words more sub-topics carry, then the
+    c-TF-IDF order. Words inside a chosen one are skipped."""
+    carried = {w: sum(1 for t in inside if w in _words(rows[t])) for w in candidates}
+    ranked = sorted((w for w in candidates if carried[w]),
+                    key=lambda w: (bool(nouns) and w not in nouns, -carried[w], candidates.index(w)))
     chosen: list[str] = []
     for w in ranked:
         if len(chosen) < n_words and not any(w in c or c in w for c in chosen):
@@ -160,7 +156,8 @@ def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int) -
 
 
 def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int,
-                 words_of_theme: dict[int, list[str]] | None = None) -> tuple[dict[int, str], dict[int, str]]:
+                 words_of_theme: dict[int, list[str]] | None = None,
+                 nouns: frozenset[str] = frozenset()) -> tuple[dict[int, str], dict[int, str]]:
     """(label, keywords) per theme. A one-topic theme is named as its topic. Otherwise ``n_words`` of the theme's
     own top c-TF-IDF words (``words_of_theme``, distinctive against the other themes) that its sub-topics'
     labels or keywords carry, chosen by :func:`_cover`. Without such a word: its largest sub-topic's label."""
@@ -171,7 +168,7 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
         inside = sorted((t for t in rows if parent[t] == theme), key=lambda t: (-int(rows[t].get("size", 0) or 0), t))
         if not inside:
             continue
-        chosen = _cover(inside, rows, words_of_theme.get(theme, [])[:LABEL_CANDIDATES], n_words)
+        chosen = _cover(inside, rows, words_of_theme.get(theme, [])[:LABEL_CANDIDATES], n_words, nouns)
         single = len(inside) == 1 or not chosen
         labels[theme] = str(rows[inside[0]][S.TOPIC_LABEL]) if single else "・".join(chosen)
         kw = words_of_theme.get(theme) or _words(rows[inside[0]])
@@ -183,7 +180,7 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
 
 
 def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
-               first_id: int = 0, words: WordsOf | None = None) -> ThemeResult:
+               first_id: int = 0, words: WordsOf | None = None, nouns: frozenset[str] = frozenset()) -> ThemeResult:
     """Themes from scratch: Ward on the topic centroids, ids from ``first_id`` on, biggest theme first."""
     ids = sorted(t for t in centroids if t >= 0)
     if not ids:
@@ -194,7 +191,7 @@ def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg:
     order = sorted(totals.index, key=lambda g: (-totals[g], min(t for t, gg in zip(ids, groups) if gg == g)))
     remap = {g: first_id + i for i, g in enumerate(order)}
     parent = {t: remap[g] for t, g in zip(ids, groups)}
-    labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None)
+    labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None, nouns)
     lo, hi = theme_range(len(ids), cfg)
     return ThemeResult(parent, labels, keywords, _new_table(parent, labels, keywords), dict(parent),
                        {"mode": "fitted", "n_themes": k, "n_topics": len(ids), "allowed": [lo, hi],
@@ -202,7 +199,8 @@ def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg:
 
 
 def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
-                 links: dict[int, int], known: pd.DataFrame, next_id: int, words: WordsOf | None = None) -> ThemeResult:
+                 links: dict[int, int], known: pd.DataFrame, next_id: int, words: WordsOf | None = None,
+                 nouns: frozenset[str] = frozenset()) -> ThemeResult:
     """Themes that carry over: known topics keep their theme, topics without one join the nearest theme.
 
     ``centroids``: every active topic (the tracking's state after this period), ``links``: the stored
@@ -212,7 +210,7 @@ def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cf
     known_ids = set(known[THEME_ID].astype(int)) if len(known) else set()
     kept = {t: th for t, th in links.items() if t in active and th in known_ids}
     if not kept:
-        return fit_themes(active, topic_table, cfg, first_id=next_id, words=words)
+        return fit_themes(active, topic_table, cfg, first_id=next_id, words=words, nouns=nouns)
     by_theme: dict[int, list[int]] = {}
     for t, th in kept.items():
         by_theme.setdefault(th, []).append(t)
@@ -223,7 +221,8 @@ def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cf
         new_links[t] = int(theme_ids[int(np.argmax(T @ active[t]))])
     parent = {**kept, **new_links}
     stored = dict(zip(known[THEME_ID].astype(int), known[THEME_LABEL].astype(str)))
-    fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None)
+    fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None,
+                                          nouns)
     labels = {th: stored.get(th, fresh_labels.get(th, "")) for th in set(parent.values())}
     return ThemeResult(parent, labels, keywords, _new_table({}, {}, {}), new_links,
                        {"mode": "tracked", "n_themes": len(set(parent.values())), "n_topics": len(active),
