@@ -70,6 +70,10 @@ def test_themes_over_weeks(tmp_path, weeks):
     assert [r[:3] for r in summed] == [r[:3] for r in stored]
     assert all(abs(a[3] - b[3]) < 1e-9 for a, b in zip(summed, stored))
     assert db.execute("SELECT count(DISTINCT period) FROM theme_period").fetchone()[0] == 3
+    w46 = pd.read_csv(tmp_path / "2026-W46" / "themes.csv")
+    prev = dict(stored_row[1:4:2] for stored_row in stored if stored_row[0] == "2026-W45")
+    assert w46.prev_share.round(4).tolist() == [round(prev.get(t, 0.0), 4) for t in w46.theme_id]
+    assert (w46.share_change.round(4) == (w46.share - w46.prev_share).round(4)).all()
     html = (tmp_path / "2026-W46" / "report.html").read_text(encoding="utf-8")
     assert "<strong>" + pd.read_csv(tmp_path / "2026-W46" / "themes.csv").theme_label[0] + "</strong>" in html
 

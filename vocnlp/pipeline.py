@@ -431,6 +431,9 @@ def _compare_with_history(r: _Run) -> None:
                          dim_stats=_period_dim_stats(r.df), merged=tr.merged, themes=theme_rows)
     r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods(),
                       "themes": store.theme_history()}
+    if prev_period and r.theme_tab is not None:
+        th = r.trend_tables["themes"]
+        r.theme_tab = themes.with_changes(r.theme_tab, th[th.period == prev_period])
     r.history_info = {
         "period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
         "alpha": cfg.history.alpha,

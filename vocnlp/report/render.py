@@ -138,6 +138,7 @@ def _theme_groups(themes: pd.DataFrame | None, topic_rows: list[dict]) -> list[d
                        "size": int(th["size"]), "share": _num(th.get("share")), "n_topics": len(subs),
                        "width": 100.0 * th["size"] / biggest, "negative_share": neg, "positive_share": pos,
                        "neutral_share": max(0.0, 1 - neg - pos), "mean_sentiment": _num(th.get("mean_sentiment")),
+                       "change": None if pd.isna(th.get("share_change", np.nan)) else float(th["share_change"]),
                        "topics": subs})
     return groups
 

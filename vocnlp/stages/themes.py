@@ -278,6 +278,18 @@ def theme_table(topic_tab: pd.DataFrame, result: ThemeResult) -> pd.DataFrame:
     return out.sort_values(["size", THEME_ID], ascending=[False, True]).reset_index(drop=True)
 
 
+def with_changes(theme_tab: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``prev_share`` (the previous period's theme_period share, 0 for a theme without comments then) and
+    ``share_change`` on themes.csv; unchanged without a previous period."""
+    if previous is None or theme_tab is None:
+        return theme_tab
+    prev = dict(zip(previous[THEME_ID].astype(int), previous["share"].astype(float)))
+    out = theme_tab.copy()
+    out["prev_share"] = [round(prev.get(int(t), 0.0), 4) for t in out[THEME_ID]]
+    out["share_change"] = (out["share"] - out["prev_share"]).round(4)
+    return out
+
+
 def period_theme_stats(topic_stats: pd.DataFrame, result: ThemeResult) -> pd.DataFrame:
     """The history's theme_period rows: a theme's size, share, negative share and mean sentiment are the sums
     (sizes, shares, negative counts) and size-weighted means of its sub-topics' topic_period rows."""
