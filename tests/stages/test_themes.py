@@ -110,3 +110,11 @@ def test_theme_table_and_period_stats_are_sums_of_sub_topics():
     stats = T.period_theme_stats(tab.assign(lineage="continued"), res)
     merged = tab[tab.topic_id >= 0].assign(theme=[res.of(t) for t in table.topic_id]).groupby("theme")["size"].sum()
     assert dict(zip(stats.theme_id, stats["size"])) == merged.to_dict()
+
+
+def test_theme_words_are_distinctive_and_one_theme_alone_has_words():
+    tokens = [["配送", "箱"], ["配送", "箱"], ["店員", "箱"], ["店員", "箱"]]
+    words = T.theme_words(tokens, np.array([0, 1, 2, 3]), {0: 0, 1: 0, 2: 1, 3: 1}, 3)
+    # as often in the theme, but 箱 is in every theme: the theme's own word comes first
+    assert words[0][0] == "配送" and words[1][0] == "店員" and words[0][1] == "箱"
+    assert T.theme_words(tokens, np.zeros(4, dtype=int), {0: 0}, 2)[0]  # one class: still words (English-only weeks)

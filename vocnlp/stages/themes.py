@@ -29,6 +29,8 @@ Returns: each topic's theme (``parent``) and the theme table.
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,7 +39,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import ThemesConfig
-from .topics import l2_normalize
+from .topics import l2_normalize, readable_word
 
 THEME_ID = "theme_id"
 THEME_LABEL = "theme_label"
@@ -133,11 +135,25 @@ def _words(row) -> list[str]:
 
 
 def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[int, int], n: int) -> dict[int, list[str]]:
-    """Each theme's c-TF-IDF words over its comments (the tracking stage's ``week_keywords``, one class per theme)."""
-    from .tracking import week_keywords
-
-    by_theme = np.array([parent.get(int(t), NO_THEME) for t in assignments], dtype=int)
-    return week_keywords(tokens, by_theme, n) if len(by_theme) else {}
+    """Each theme's c-TF-IDF words over its comments, one class per theme: BERTopic's formula with
+    ``reduce_frequent_words`` (sqrt of the class's L1-normalised counts x log(1 + mean words per class / the word's
+    count over all classes)), written out so that a run whose topics come from the cache imports neither
+    BERTopic nor scikit-learn, and so that one theme alone still has words."""
+    counts: dict[int, Counter] = {}
+    for toks, t in zip(tokens, assignments):
+        th = parent.get(int(t), NO_THEME)
+        if th != NO_THEME:
+            counts.setdefault(th, Counter()).update(toks)
+    total: Counter = Counter()
+    for c in counts.values():
+        total.update(c)
+    mean_words = sum(total.values()) / max(1, len(counts))
+    out = {}
+    for th, c in counts.items():
+        size = sum(c.values()) or 1
+        score = {w: math.sqrt(k / size) * math.log(1 + mean_words / total[w]) for w, k in c.items() if readable_word(w)}
+        out[th] = sorted(score, key=lambda w: (-score[w], w))[:n]
+    return out
 
 
 def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int,
