@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -117,6 +125,23 @@ class SegmentTopicsConfig(Section):
     max_topics_per_item: int = Field(3, ge=1)
 
 
+class ThemesConfig(Section):
+    """Themes above the topics (see vocnlp/stages/themes.py)."""
+
+    enabled: bool = True
+    min_themes: int = Field(5, ge=1)  # the number of themes is chosen in [min_themes, max_themes] ...
+    max_themes: int = Field(10, ge=1)
+    min_topics_per_theme: float = Field(2.0, ge=1.0)  # ... and never above n_topics / this (fewer topics, fewer themes)
+    linkage: Literal["ward", "average", "complete"] = "ward"  # on the topic centroids
+    label_words: int = Field(2, ge=1, le=4)  # words in a theme label (shared by at least two of its sub-topics)
+
+    @model_validator(mode="after")
+    def _range(self) -> ThemesConfig:
+        if self.min_themes > self.max_themes:
+            raise ValueError(f"min_themes ({self.min_themes}) is above max_themes ({self.max_themes})")
+        return self
+
+
 class TaskConfig(Section):
     method: Literal["prototype", "trained"] = "trained"
     labels: str
@@ -189,6 +214,7 @@ class RunConfig(Section):
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     topics: TopicsConfig = Field(default_factory=TopicsConfig)
     segment_topics: SegmentTopicsConfig = Field(default_factory=SegmentTopicsConfig)
+    themes: ThemesConfig = Field(default_factory=ThemesConfig)
     classify: ClassifyConfig = Field(default_factory=ClassifyConfig)
     sentiment: SentimentConfig = Field(default_factory=SentimentConfig)
     issues: IssuesConfig = Field(default_factory=IssuesConfig)

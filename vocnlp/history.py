@@ -15,6 +15,9 @@ Tables
   meta         key, value (the reference mean that centres the embedding space)
   topic_period period, topic_id, size, share, mean_sentiment, negative_share, lineage, related_topic
   dim_period   period, kind (stage|dimension), name, size, share, mean_sentiment, negative_share
+  themes       the theme registry: theme_id, theme_label, keywords, first_period
+  topic_themes topic_id, theme_id, first_period: each topic's theme, set once (a known topic keeps its theme)
+  theme_period period, theme_id, size, share, mean_sentiment, negative_share: the sums of its sub-topics' rows
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS topic_period (period VARCHAR, topic_id INTEGER, size INTEGER, share DOUBLE,
        mean_sentiment DOUBLE, negative_share DOUBLE, lineage VARCHAR, related_topic INTEGER)""",
     """CREATE TABLE IF NOT EXISTS dim_period (period VARCHAR, kind VARCHAR, name VARCHAR, size INTEGER, share DOUBLE,
+       mean_sentiment DOUBLE, negative_share DOUBLE)""",
+    """CREATE TABLE IF NOT EXISTS themes (theme_id INTEGER PRIMARY KEY, theme_label VARCHAR, keywords VARCHAR,
+       first_period VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS topic_themes (topic_id INTEGER PRIMARY KEY, theme_id INTEGER, first_period VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS theme_period (period VARCHAR, theme_id INTEGER, size INTEGER, share DOUBLE,
        mean_sentiment DOUBLE, negative_share DOUBLE)""",
 ]
 
@@ -77,6 +85,26 @@ class HistoryStore:
                 SELECT topic_id, arg_max(centroid, period) AS centroid, arg_max(threshold, period) AS threshold
                 FROM centroids WHERE period < ? GROUP BY topic_id) c USING (topic_id)
             WHERE t.first_period < ? ORDER BY t.topic_id""", [before, before]).df()
+
+    def theme_links(self, before: str) -> dict[int, int]:
+        """topic -> theme, as set by the periods before ``before``."""
+        rows = self.db.execute("SELECT topic_id, theme_id FROM topic_themes WHERE first_period < ?", [before]).fetchall()
+        return {int(t): int(th) for t, th in rows}
+
+    def theme_registry(self, before: str) -> pd.DataFrame:
+        return self.db.execute("SELECT theme_id, theme_label, keywords, first_period FROM themes WHERE first_period < ? "
+                               "ORDER BY theme_id", [before]).df()
+
+    def next_theme_id(self, period: str) -> int:
+        """The first free theme id (the same rule as :meth:`next_topic_id`)."""
+        if self.later_periods(period):
+            row = self.db.execute("SELECT max(theme_id) FROM themes").fetchone()
+        else:
+            row = self.db.execute("SELECT max(theme_id) FROM themes WHERE first_period <> ?", [period]).fetchone()
+        return int(row[0]) + 1 if row and row[0] is not None else 0
+
+    def theme_history(self, before: str | None = None) -> pd.DataFrame:
+        return self._rows("theme_period", before, "period, theme_id")
 
     def reference_mean(self) -> np.ndarray | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = 'reference_mean'").fetchone()
@@ -128,9 +156,10 @@ class HistoryStore:
         db = self.db
         db.execute("BEGIN TRANSACTION")
         try:
-            for table in ("runs", "topic_period", "dim_period", "centroids"):
+            for table in ("runs", "topic_period", "dim_period", "centroids", "theme_period"):
                 db.execute(f"DELETE FROM {table} WHERE period >= ?", [period])
-            db.execute("DELETE FROM topics WHERE first_period >= ?", [period])
+            for table in ("topics", "themes", "topic_themes"):
+                db.execute(f"DELETE FROM {table} WHERE first_period >= ?", [period])
             db.execute("COMMIT")
         except Exception:
             db.execute("ROLLBACK")
@@ -154,8 +183,11 @@ class HistoryStore:
     # -- writing -------------------------------------------------------------------------------
     def replace_period(self, period: str, *, run: dict, items: pd.DataFrame, new_topics: pd.DataFrame,
                        state: dict[int, tuple[np.ndarray, float]], reference_mean: np.ndarray | None,
-                       topic_stats: pd.DataFrame, dim_stats: pd.DataFrame, merged: dict[int, int] | None = None) -> None:
-        """Write one period atomically: the Parquet file first (renamed into place), then one DB transaction."""
+                       topic_stats: pd.DataFrame, dim_stats: pd.DataFrame, merged: dict[int, int] | None = None,
+                       themes: dict | None = None) -> None:
+        """Write one period atomically: the Parquet file first (renamed into place), then one DB transaction.
+        ``themes``: {"new": DataFrame(theme_id, theme_label, keywords), "links": {topic: theme} made this period,
+        "stats": DataFrame(theme_id, size, share, mean_sentiment, negative_share)}."""
         pq = self.folder / "items" / f"period={period}.parquet"
         tmp = pq.with_suffix(".tmp")
         items.to_parquet(tmp, index=False)
@@ -168,8 +200,11 @@ class HistoryStore:
             db.execute("DELETE FROM runs WHERE period = ?", [period])
             db.execute("DELETE FROM topic_period WHERE period = ?", [period])
             db.execute("DELETE FROM dim_period WHERE period = ?", [period])
+            db.execute("DELETE FROM theme_period WHERE period = ?", [period])
             if not self.later_periods(period):  # later periods may still refer to topics born here
                 db.execute("DELETE FROM topics WHERE first_period = ?", [period])
+                db.execute("DELETE FROM themes WHERE first_period = ?", [period])
+                db.execute("DELETE FROM topic_themes WHERE first_period = ?", [period])
             db.execute("DELETE FROM centroids WHERE period = ?", [period])
             if reference_mean is not None and not self.db.execute(
                     "SELECT count(*) FROM runs WHERE period < ?", [period]).fetchone()[0]:
@@ -189,6 +224,8 @@ class HistoryStore:
                 db.execute("INSERT INTO topic_period SELECT ?, topic_id, size, share, mean_sentiment, negative_share, "
                            "lineage, related_topic FROM _ts", [period])
                 db.unregister("_ts")
+            if themes:
+                self._write_themes(period, themes)
             if len(dim_stats):
                 db.register("_ds", dim_stats)
                 db.execute("INSERT INTO dim_period SELECT ?, kind, name, size, share, mean_sentiment, negative_share "
@@ -200,6 +237,22 @@ class HistoryStore:
             tmp.unlink(missing_ok=True)
             raise
         tmp.replace(pq)
+
+    def _write_themes(self, period: str, themes: dict) -> None:
+        """Inside replace_period's transaction: the themes born and topic links made in ``period``, and its
+        theme statistics. A link or theme already stored (a backfill's later periods) is left as it is."""
+        db = self.db
+        for r in themes["new"].itertuples():
+            db.execute("INSERT OR IGNORE INTO themes VALUES (?, ?, ?, ?)",
+                       [int(r.theme_id), r.theme_label, r.keywords, period])
+        for tid, th in themes["links"].items():
+            db.execute("INSERT OR IGNORE INTO topic_themes VALUES (?, ?, ?)", [int(tid), int(th), period])
+        stats = themes["stats"]
+        if len(stats):
+            db.register("_th", stats)
+            db.execute("INSERT INTO theme_period SELECT ?, theme_id, size, share, mean_sentiment, negative_share "
+                       "FROM _th", [period])
+            db.unregister("_th")
 
     def describe(self) -> dict:
         return {"path": str(self.folder), "periods": self.periods(),

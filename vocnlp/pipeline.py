@@ -45,6 +45,7 @@ from .stages import (
     segment,
     segment_topics,
     sentiment,
+    themes,
     tokenize,
     topics,
     tracking,
@@ -100,6 +101,7 @@ class Analysis:
     heat: pd.DataFrame  # journey stage x CX dimension counts (the report's map)
     trend_tables: dict | None = None  # the history's per-period tables, for the report's trend charts
     codes: pd.DataFrame | None = None  # codes.csv: the analyst codes' table, when a rules file is configured
+    themes: pd.DataFrame | None = None  # themes.csv: the themes above the topics (None with themes.enabled off)
     output_dir: Path | None = None  # set by save()
 
     @property
@@ -111,7 +113,7 @@ class Analysis:
         m, cfg = self.manifest, self.config
         return render_report(ReportData(m["input"]["name"], self.items, self.topics, self.issues, self.heat, m["counts"],
                                         m["warnings"], m["history"]["period"], m["history"], m["drivers"],
-                                        self.trend_tables, self.codes), cfg)
+                                        self.trend_tables, self.codes, self.themes), cfg)
 
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
@@ -127,7 +129,10 @@ class Analysis:
                 outputs.write_csv(self.issues, tmp / "issues.csv")
                 if self.codes is not None:
                     outputs.write_csv(self.codes, tmp / "codes.csv")
-                outputs.write_xlsx({"issues": self.issues, "topics": self.topics}, tmp / "issues.xlsx")
+                if self.themes is not None:
+                    outputs.write_csv(self.themes, tmp / "themes.csv")
+                outputs.write_xlsx({"issues": self.issues, "topics": self.topics,
+                                    **({"themes": self.themes} if self.themes is not None else {})}, tmp / "issues.xlsx")
                 (tmp / "report.html").write_text(html, encoding="utf-8")
                 self.manifest["timings_s"] = timer.so_far()  # outputs: rendering and writing every file but this one
                 outputs.write_json(self.manifest, tmp / "manifest.json")
@@ -175,6 +180,9 @@ class _Run:
     tr: topics.TopicResult | None = None
     topics_cached: bool = False
     closeness: np.ndarray | None = None
+    # themes (None with themes.enabled off)
+    themes: themes.ThemeResult | None = None
+    theme_tab: pd.DataFrame | None = None
     # classify, sentiment
     cx_set: LabelSet | None = None
     st_set: LabelSet | None = None
@@ -328,6 +336,32 @@ def _topics(r: _Run) -> None:
     r.closeness = topics.closeness(r.X, tr)
 
 
+def _themes(r: _Run) -> None:
+    """Adds themes: each topic's theme, fitted on the topic centroids, or carried over from the history (a known
+    topic keeps its theme, a new one joins the nearest)."""
+    cfg, tr = r.cfg.themes, r.tr
+    if not cfg.enabled:
+        return
+    tokens = r.df.loc[r.ok_mask, S.TOKENS].tolist()
+    nouns = tokenize.noun_words(tokens, r.df.loc[r.ok_mask, tokenize.DOCS].tolist())  # theme labels prefer nouns
+
+    def words(parent: dict[int, int]) -> dict[int, list[str]]:
+        return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
+
+    if isinstance(tr, tracking.TrackResult) and r.store is not None:
+        active = {t: c for t, (c, _) in tr.state.items() if t not in tr.merged}
+        reg = r.history_state.registry  # known topics without comments this period still name their theme's words
+        absent = reg[reg[S.TOPIC_ID].isin(set(active) - set(tr.table[S.TOPIC_ID]))] if len(reg) else reg
+        table = pd.concat([tr.table, absent[[S.TOPIC_ID, S.TOPIC_LABEL, "keywords"]].assign(size=0)], ignore_index=True) \
+            if len(absent) else tr.table
+        r.themes = themes.track_themes(active, table, cfg, r.store.theme_links(r.period),
+                                       r.store.theme_registry(r.period), r.store.next_theme_id(r.period), words,
+                                       nouns)
+    else:
+        r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words,
+                                     nouns=nouns)
+
+
 def _classify(r: _Run) -> None:
     """Adds CX dimensions and journey stage to df, the label sets and the models' manifest entries."""
     cfg = r.cfg
@@ -399,6 +433,13 @@ def _drivers(r: _Run) -> None:
         r.topic_tab, r.issues = insights.with_drivers(r.topic_tab, r.issues, impact)
 
 
+def _theme_tables(r: _Run) -> None:
+    """Adds each topic's theme to the topic and issue tables (parent_id, theme_label) and the theme table."""
+    if r.themes is not None:
+        r.topic_tab, r.issues = themes.with_parents(r.topic_tab, r.issues, r.themes)
+        r.theme_tab = themes.theme_table(r.topic_tab, r.themes)
+
+
 def _compare_with_history(r: _Run) -> None:
     """Compares with the previous period (lineage, changes, emerging issues first), then replaces this period in
     the store. Adds the history summary and the per-period tables for the report."""
@@ -414,13 +455,20 @@ def _compare_with_history(r: _Run) -> None:
     changes = trends.topic_changes(rows, tr, hist[hist.period == prev_period] if prev_period else None, n_prev,
                                    cfg.history, cfg.issues, n_items=n_items)
     r.topic_tab, r.issues = insights.with_changes(r.topic_tab, r.issues, changes)
+    topic_stats = _period_topic_stats(rows, changes)
+    theme_rows = None if r.themes is None else {"new": r.themes.new_themes, "links": r.themes.new_links,
+                                                "stats": themes.period_theme_stats(topic_stats, r.themes)}
     store.replace_period(period, run={"input_name": r.input_name, "input_sha256": r.ing.sha256, "n_items": len(r.df),
                                       "n_analysed": int(r.ok_mask.sum()), "config_hash": cfg.hash(),
                                       "output_dir": str(r.output_dir or "")},
                          items=_period_items(r.df, r.ok_mask, r.X), new_topics=tr.new_topics, state=tr.state,
-                         reference_mean=tr.reference_mean, topic_stats=_period_topic_stats(rows, changes),
-                         dim_stats=_period_dim_stats(r.df), merged=tr.merged)
-    r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods()}
+                         reference_mean=tr.reference_mean, topic_stats=topic_stats,
+                         dim_stats=_period_dim_stats(r.df), merged=tr.merged, themes=theme_rows)
+    r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods(),
+                      "themes": store.theme_history()}
+    if prev_period and r.theme_tab is not None:
+        th = r.trend_tables["themes"]
+        r.theme_tab = themes.with_changes(r.theme_tab, th[th.period == prev_period])
     r.history_info = {
         "period": period, "stored": True, "path": str(store.folder), "previous_period": prev_period,
         "alpha": cfg.history.alpha,
@@ -444,11 +492,13 @@ STAGES: list[tuple[str, Step]] = [
     ("history", _open_history),
     ("embed", _embed),
     ("topics", _topics),
+    ("themes", _themes),
     ("classify", _classify),
     ("sentiment", _sentiment),
     ("segment_topics", _segment_topics),
     ("insights", _issues),
     ("insights", _drivers),
+    ("insights", _theme_tables),
     ("insights", _compare_with_history),
     ("insights", _items_table),
 ]
@@ -509,7 +559,8 @@ def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None
     manifest = _manifest(run, started)
     manifest["timings_s"] = dict(timer.timings)
     return Analysis(items=run.items, segments=run.segments, topics=run.topic_tab, issues=run.issues,
-                    manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables, codes=run.code_tab)
+                    manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables, codes=run.code_tab,
+                    themes=run.theme_tab)
 
 
 def _manifest(r: _Run, started: datetime) -> dict:
@@ -539,6 +590,7 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
                    "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0,
                    "from_cache": r.topics_cached},
+        "themes": None if r.themes is None else {**r.themes.params, "n_themes": len(r.theme_tab)},
         "history": r.history_info,
         "drivers": r.driver_info,
         "warnings": [w.as_dict() for w in r.warnings],

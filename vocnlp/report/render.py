@@ -85,6 +85,7 @@ class ReportData:
     drivers: dict | None = None
     trend_tables: dict | None = None
     codes: pd.DataFrame | None = None  # the analyst codes' table (codes.csv), when a rules file is configured
+    themes: pd.DataFrame | None = None  # themes.csv; topics carry parent_id
 
 
 def _topic_rows(topics: pd.DataFrame) -> list[dict]:
@@ -93,6 +94,7 @@ def _topic_rows(topics: pd.DataFrame) -> list[dict]:
     for _, t in topics.iterrows():
         neg, pos = _num(t.get("negative_share")), _num(t.get("positive_share"))
         rows.append({"topic_id": int(t[S.TOPIC_ID]), "topic_label": t[S.TOPIC_LABEL], "keywords": t.get("keywords", ""),
+                     "parent_id": int(_num(t.get("parent_id"), -1)), "theme_label": t.get("theme_label", ""),
                      "size": int(t["size"]), "width": 100.0 * t["size"] / biggest, "negative_share": neg,
                      "positive_share": pos, "neutral_share": max(0.0, 1 - neg - pos),
                      "mean_sentiment": _num(t.get("mean_sentiment"))})
@@ -116,9 +118,45 @@ def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str
         rows.append({**{k: i[k] for k in ("rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "negative_share", "mean_sentiment",
                                           "priority")},
                      "keywords": i.get("keywords", ""), "quotes": quotes,
+                     "theme_label": "" if pd.isna(i.get("theme_label", "")) else str(i.get("theme_label", "")),
                      "emerging": bool(emerging) if not pd.isna(emerging) else False,
                      "lineage": lineage.get(str(i.get("lineage", "")), ""), "trend": trend.get(int(i[S.TOPIC_ID]), ""),
                      "impact": None if pd.isna(i.get("score_impact", np.nan)) else float(i.get("score_impact"))})
+    return rows
+
+
+def _theme_groups(themes: pd.DataFrame | None, topic_rows: list[dict]) -> list[dict]:
+    """The topic list as themes, biggest first, each with its sub-topics (the no-topic row comes after, alone)."""
+    if themes is None or not len(themes):
+        return []
+    biggest = max([1, *themes["size"].tolist()])
+    groups = []
+    for _, th in themes.iterrows():
+        neg, pos = _num(th.get("negative_share")), _num(th.get("positive_share"))
+        subs = [t for t in topic_rows if t["parent_id"] == int(th["theme_id"])]
+        groups.append({"theme_id": int(th["theme_id"]), "label": th["theme_label"], "keywords": th.get("keywords", ""),
+                       "size": int(th["size"]), "share": _num(th.get("share")), "n_topics": len(subs),
+                       "width": 100.0 * th["size"] / biggest, "negative_share": neg, "positive_share": pos,
+                       "neutral_share": max(0.0, 1 - neg - pos), "mean_sentiment": _num(th.get("mean_sentiment")),
+                       "change": None if pd.isna(th.get("share_change", np.nan)) else float(th["share_change"]),
+                       "topics": subs})
+    return groups
+
+
+def _theme_trends(trend_tables: dict, themes: pd.DataFrame | None) -> list[dict]:
+    """Per theme: its share per period (the sum of its sub-topics' shares, as stored in the history)."""
+    th = trend_tables.get("themes")
+    if th is None or themes is None or not len(th):
+        return []
+    periods = trend_tables["periods"]
+    rows = []
+    for _, theme in themes.iterrows():
+        t = th[th.theme_id == int(theme["theme_id"])].set_index("period")
+        shares = [float(t.at[p, "share"]) if p in t.index else 0.0 for p in periods]
+        negs = [float(t.at[p, "negative_share"]) if p in t.index and not pd.isna(t.at[p, "negative_share"]) else 0.0
+                for p in periods]
+        rows.append({"label": theme["theme_label"], "share_svg": sparkline(shares), "neg_svg": sparkline(negs, color="#d6455d"),
+                     "shares": " → ".join(f"{100 * v:.0f}%" for v in shares)})
     return rows
 
 
@@ -197,13 +235,17 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     trend = _trends_by_topic(data.topics, words)
     issue_rows = _issue_rows(data.issues, cfg.report.top_issues, cfg.issues.n_quotes, words["lineage"], trend)
     labels = {int(t[S.TOPIC_ID]): t[S.TOPIC_LABEL] for _, t in data.topics.iterrows()}
+    trends = _trend_view(data.trend_tables, [r[S.TOPIC_ID] for r in issue_rows[:8]], labels, stage_names)
+    if trends is not None:
+        trends["themes"] = _theme_trends(data.trend_tables, data.themes)
+    groups = _theme_groups(data.themes, topic_rows)
     return env.get_template("report.html.j2").render(
         t=words, title=title_for(cfg.report.title, words), period=data.period, history=data.history,
         drivers=data.drivers, impact_name=_driver_name(data.drivers, words),
         emerging=[r for r in issue_rows if r["emerging"]],
         movers=_movers(data.topics, (data.history or {}).get("alpha", 0.05), words["lineage"], trend)[:6],
         drill=_drill(topic_rows, ok, data.topics, words, trend),
-        trends=_trend_view(data.trend_tables, [r[S.TOPIC_ID] for r in issue_rows[:8]], labels, stage_names),
+        trends=trends, themes=groups, unthemed=[t for t in topic_rows if t["parent_id"] < 0] if groups else topic_rows,
         input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=data.counts,
         sent={lab: float((ok[S.SENTIMENT_LABEL] == lab).sum()) / n_ok for lab in S.SENTIMENT_LABELS},

@@ -1,0 +1,120 @@
+"""Themes: the number of themes, planted groups found, carried over across periods, sums of sub-topics."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vocnlp.config import ThemesConfig
+from vocnlp.errors import ConfigError
+from vocnlp.stages import themes as T
+
+
+def planted(n_groups: int, per_group: int, d: int = 48, seed: int = 0):
+    """Topic centroids in ``n_groups`` tight groups around random directions; topic table with sizes and words."""
+    rng = np.random.RandomState(seed)
+    centres = rng.randn(n_groups, d)
+    C, rows = {}, []
+    words = ["配送", "店員", "アプリ", "価格", "品質", "サイズ", "駐車場", "清潔", "予約", "支払い", "在庫", "接客"]
+    for g in range(n_groups):
+        for j in range(per_group):
+            t = g * per_group + j
+            v = centres[g] + 0.25 * rng.randn(d)
+            C[t] = v / np.linalg.norm(v)
+            rows.append({"topic_id": t, "topic_label": f"{words[g]}・語{t}", "keywords": f"{words[g]}、語{t}、共通{g}",
+                         "size": 10 + t})
+    return C, pd.DataFrame(rows), [t // per_group for t in range(n_groups * per_group)]
+
+
+@pytest.mark.parametrize("n_topics,lo,hi", [(30, 5, 10), (15, 5, 7), (8, 4, 4), (4, 2, 2), (3, 1, 1), (1, 1, 1)])
+def test_allowed_number_of_themes(n_topics, lo, hi):
+    assert T.theme_range(n_topics, ThemesConfig()) == (lo, hi)
+
+
+def test_min_above_max_is_a_config_error():
+    from vocnlp.config import load_config
+
+    with pytest.raises(ConfigError, match="min_themes"):
+        load_config(None, {"themes.min_themes": 8, "themes.max_themes": 6})
+
+
+@pytest.mark.parametrize("n_groups", [5, 6, 8])
+def test_planted_groups_are_found_and_count_in_range(n_groups):
+    C, table, truth = planted(n_groups, 4)
+    res = T.fit_themes(C, table, ThemesConfig())
+    assert len(set(res.parent.values())) == n_groups  # the largest jump in merge heights sits at the planted cut
+    for g in range(n_groups):  # each planted group is exactly one theme
+        assert len({res.parent[t] for t in C if truth[t] == g}) == 1
+    assert 5 <= len(set(res.parent.values())) <= 10
+    # labels come from the sub-topics' words: the word all of a group's topics share
+    words = ["配送", "店員", "アプリ", "価格", "品質", "サイズ", "駐車場", "清潔"]
+    words_of = {th: [w for w in words if any(w in table.topic_label[t] for t, p in res.parent.items() if p == th)]
+                for th in set(res.parent.values())}
+    labelled = T.fit_themes(C, table, ThemesConfig(), words=lambda parent: words_of)
+    assert sorted(labelled.labels.values()) == sorted(words[:n_groups])
+
+
+def test_few_topics_give_few_themes_and_one_topic_is_its_own_theme():
+    C, table, _ = planted(2, 2)
+    res = T.fit_themes(C, table, ThemesConfig())
+    assert len(set(res.parent.values())) == 2
+    one = T.fit_themes({0: C[0]}, table.head(1), ThemesConfig())
+    assert one.parent == {0: 0} and one.labels[0] == table.topic_label[0]  # a one-topic theme is named as its topic
+    assert T.fit_themes({}, table.head(0), ThemesConfig()).parent == {}
+
+
+def test_known_topics_keep_their_theme_and_a_new_topic_joins_the_nearest():
+    C, table, truth = planted(6, 4)
+    first = T.fit_themes(C, table, ThemesConfig())
+    known = first.new_themes
+    # next period: the centroids drift a little, a new topic appears next to group 2, and the
+    # clustering of the drifted centroids alone might cut differently, which must not matter
+    rng = np.random.RandomState(1)
+    drifted = {t: (c + 0.15 * rng.randn(len(c))) for t, c in C.items()}
+    drifted = {t: c / np.linalg.norm(c) for t, c in drifted.items()}
+    near2 = np.mean([C[t] for t in C if truth[t] == 2], axis=0)
+    drifted[99] = near2 / np.linalg.norm(near2)
+    table2 = pd.concat([table, pd.DataFrame([{"topic_id": 99, "topic_label": "新・話題", "keywords": "新", "size": 5}])])
+    res = T.track_themes(drifted, table2, ThemesConfig(), first.parent, known, next_id=len(known))
+    assert {t: res.parent[t] for t in C} == first.parent
+    assert res.parent[99] == first.parent[8]  # topic 8 is in group 2
+    assert res.new_links == {99: first.parent[8]} and res.new_themes.empty
+    assert res.labels == {th: first.labels[th] for th in res.labels}  # labels kept from the first period
+    # a history without themes yet (its first period, or written before themes existed): fitted, new ids
+    fresh = T.track_themes(drifted, table2, ThemesConfig(), {}, known.head(0), next_id=7)
+    assert min(fresh.parent.values()) == 7 and set(fresh.new_links) == set(drifted)
+
+
+def test_theme_table_and_period_stats_are_sums_of_sub_topics():
+    C, table, _ = planted(5, 3)
+    res = T.fit_themes(C, table, ThemesConfig())
+    n = int(table["size"].sum()) + 20
+    rng = np.random.RandomState(0)
+    tab = table.assign(share=table["size"] / n, negative_share=rng.rand(len(table)).round(3),
+                       positive_share=0.0, mean_sentiment=rng.uniform(-1, 1, len(table)).round(3))
+    tab = pd.concat([tab, pd.DataFrame([{"topic_id": -1, "topic_label": "未分類", "keywords": "", "size": 20,
+                                         "share": 20 / n, "negative_share": 0.5, "positive_share": 0.0,
+                                         "mean_sentiment": 0.0}])])
+    issues = tab[tab.topic_id >= 0][["topic_id", "topic_label"]].assign(rank=range(1, len(tab)))
+    topics_out, issues_out = T.with_parents(tab, issues, res)
+    assert topics_out.loc[topics_out.topic_id == -1, "parent_id"].tolist() == [-1]  # no-topic rows: no theme
+    assert list(topics_out.columns[:4]) == ["topic_id", "topic_label", "parent_id", "theme_label"]
+    assert (issues_out.theme_id == [res.of(t) for t in issues_out.topic_id]).all()
+    themes = T.theme_table(topics_out, res)
+    assert themes["size"].sum() == table["size"].sum()  # the no-topic row is outside every theme
+    for _, th in themes.iterrows():
+        subs = topics_out[topics_out.parent_id == th.theme_id]
+        assert th["size"] == subs["size"].sum() and th.n_topics == len(subs)
+        assert th["share"] == pytest.approx(subs["share"].sum(), abs=1e-3)
+        assert th["negative_share"] == pytest.approx((subs.negative_share * subs["size"]).sum() / subs["size"].sum(),
+                                                     abs=1e-3)
+    stats = T.period_theme_stats(tab.assign(lineage="continued"), res)
+    merged = tab[tab.topic_id >= 0].assign(theme=[res.of(t) for t in table.topic_id]).groupby("theme")["size"].sum()
+    assert dict(zip(stats.theme_id, stats["size"])) == merged.to_dict()
+
+
+def test_theme_words_are_distinctive_and_one_theme_alone_has_words():
+    tokens = [["配送", "箱"], ["配送", "箱"], ["店員", "箱"], ["店員", "箱"]]
+    words = T.theme_words(tokens, np.array([0, 1, 2, 3]), {0: 0, 1: 0, 2: 1, 3: 1}, 3)
+    # as often in the theme, but 箱 is in every theme: the theme's own word comes first
+    assert words[0][0] == "配送" and words[1][0] == "店員" and words[0][1] == "箱"
+    assert T.theme_words(tokens, np.zeros(4, dtype=int), {0: 0}, 2)[0]  # one class: still words (English-only weeks)

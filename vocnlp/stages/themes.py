@@ -1,0 +1,333 @@
+"""Themes: a second level above the topics, 5-10 subjects a product owner scans, each holding its sub-topics.
+
+How themes are made. Each topic's centroid is taken in the space the weekly tracking assigns topics in
+(the e5 embeddings, centred on the history's reference mean, L2-normalised; without a history, centred on
+this run's mean), and the centroids are clustered with Ward linkage (``themes.linkage``), each topic
+weighing the same. The number of themes is chosen inside ``[lo, hi]`` where
+``hi = min(max_themes, n_topics // min_topics_per_theme)`` and ``lo = min(min_themes, hi)``: the cut with the
+largest relative jump in the merge heights (the next merge would join the most dissimilar groups).
+Fewer topics give fewer themes (one theme for up to three topics); the no-topic rows (-1) belong to no theme.
+
+Why centroids of topics and not a second clustering of comments: a theme is then exactly a union of topics,
+so its counts and its trend are the sums of its sub-topics' (``parent_id`` in topics.csv), and a topic never
+sits in two themes.
+
+Labels: a one-topic theme is named as its topic (the topic table's label as given). A larger theme is named
+with ``themes.label_words`` words that are both distinctive of it (among its top c-TF-IDF words: the topic
+stage's c-TF-IDF, one class per theme, over the theme's comments) and carried by its sub-topics' labels or
+keywords: nouns first, then words more sub-topics carry, then the most distinctive (``_cover``).
+No phrase extraction here: topic labels and keywords are used as the topic stage wrote them.
+
+Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
+(the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
+Themes are fitted afresh only when the history holds none yet (its first period, or a history written before
+themes existed).
+
+Requires: the topic ids per analysed row, the topic table (labels, keywords, sizes) and the embeddings.
+Returns: each topic's theme (``parent``) and the theme table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import ThemesConfig
+from .topics import l2_normalize, readable_word
+
+THEME_ID = "theme_id"
+THEME_LABEL = "theme_label"
+PARENT_ID = "parent_id"
+NO_THEME = -1
+LABEL_CANDIDATES = 15  # a theme's top c-TF-IDF words considered for its label
+WordsOf = Callable[[dict[int, int]], dict[int, list[str]]]  # topic -> theme links -> each theme's c-TF-IDF words
+THEME_COLUMNS = [THEME_ID, THEME_LABEL, "keywords", "n_topics", "topic_ids", "size", "share", "mean_sentiment",
+                 "negative_share", "positive_share"]
+
+
+@dataclass
+class ThemeResult:
+    parent: dict[int, int]  # topic id -> theme id, for every topic this result knows (not -1)
+    labels: dict[int, str]  # theme id -> label
+    keywords: dict[int, str]  # theme id -> keywords (、-joined)
+    new_themes: pd.DataFrame = field(default_factory=pd.DataFrame)  # theme_id, theme_label, keywords born now
+    new_links: dict[int, int] = field(default_factory=dict)  # topic -> theme links made in this period
+    params: dict = field(default_factory=dict)
+
+    def of(self, topic_id: int) -> int:
+        return self.parent.get(int(topic_id), NO_THEME)
+
+
+# -- the number of themes and the clustering ---------------------------------------------------------
+
+
+def theme_range(n_topics: int, cfg: ThemesConfig) -> tuple[int, int]:
+    """The allowed number of themes for ``n_topics`` topics (see the module docstring)."""
+    hi = max(1, min(cfg.max_themes, int(n_topics // cfg.min_topics_per_theme)))
+    return min(cfg.min_themes, hi), hi
+
+
+def choose_n_themes(heights: np.ndarray, n_topics: int, cfg: ThemesConfig) -> int:
+    """The cut in ``[lo, hi]`` with the largest relative jump between consecutive merge heights.
+
+    ``heights`` are the n-1 merge heights in increasing order; cutting into k groups stops before merge
+    n-k, so its jump is heights[n-k] / heights[n-k-1]. Ties go to more themes."""
+    lo, hi = theme_range(n_topics, cfg)
+    if hi <= 1 or n_topics <= 2:
+        return 1
+    best, best_jump = hi, -1.0
+    for k in range(hi, lo - 1, -1):
+        above, below = heights[n_topics - k], heights[n_topics - k - 1]
+        jump = float(above / below) if below > 1e-9 else float("inf")
+        if jump > best_jump + 1e-9:
+            best, best_jump = k, jump
+    return best
+
+
+def cluster_centroids(C: np.ndarray, cfg: ThemesConfig) -> tuple[np.ndarray, int]:
+    """Group labels (0..k-1) for the rows of ``C`` (unit centroids) and the chosen k."""
+    n = len(C)
+    if n <= 2:
+        return np.zeros(n, dtype=int), 1
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    Z = linkage(C.astype(np.float64), method=cfg.linkage, metric="euclidean")
+    k = choose_n_themes(Z[:, 2], n, cfg)
+    return fcluster(Z, t=k, criterion="maxclust") - 1, k
+
+
+# -- centroids in the tracking space ---------------------------------------------------------------------
+
+
+def topic_centroids(embeddings: np.ndarray, assignments: np.ndarray, mean: np.ndarray | None) -> dict[int, np.ndarray]:
+    """Each topic's unit centroid in the centred embedding space (the space tracking assigns topics in)."""
+    if not len(embeddings):
+        return {}
+    mu = embeddings.mean(axis=0) if mean is None else mean
+    normed = l2_normalize(embeddings - mu)
+    out = {}
+    for t in np.unique(assignments):
+        if t >= 0:
+            c = normed[assignments == t].mean(axis=0)
+            out[int(t)] = c / (np.linalg.norm(c) or 1.0)
+    return out
+
+
+# -- labels --------------------------------------------------------------------------------------------
+
+
+def _words(row) -> list[str]:
+    """A topic's words: its label's parts first, then its keywords, without repeats."""
+    label = str(row.get(S.TOPIC_LABEL, "") or "")
+    kw = str(row.get("keywords", "") or "")
+    out: list[str] = []
+    for w in [*label.split("・"), *kw.split("、")]:
+        w = w.strip()
+        if w and w not in out:
+            out.append(w)
+    return out
+
+
+def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[int, int], n: int) -> dict[int, list[str]]:
+    """Each theme's c-TF-IDF words over its comments, one class per theme: BERTopic's formula with
+    ``reduce_frequent_words`` (sqrt of the class's L1-normalised counts x log(1 + mean words per class / the word's
+    count over all classes)), written out so that a run whose topics come from the cache imports neither
+    BERTopic nor scikit-learn, and so that one theme alone still has words."""
+    counts: dict[int, Counter] = {}
+    for toks, t in zip(tokens, assignments):
+        th = parent.get(int(t), NO_THEME)
+        if th != NO_THEME:
+            counts.setdefault(th, Counter()).update(toks)
+    total: Counter = Counter()
+    for c in counts.values():
+        total.update(c)
+    mean_words = sum(total.values()) / max(1, len(counts))
+    out = {}
+    for th, c in counts.items():
+        size = sum(c.values()) or 1
+        score = {w: math.sqrt(k / size) * math.log(1 + mean_words / total[w]) for w, k in c.items() if readable_word(w)}
+        out[th] = sorted(score, key=lambda w: (-score[w], w))[:n]
+    return out
+
+
+def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int,
+           nouns: frozenset[str] = frozenset()) -> list[str]:
+    """The candidates (the theme's c-TF-IDF words, most distinctive first) that its sub-topics' labels or keywords
+    carry: nouns first (交通・バス names a subject, 遠い・便利 does not), then words more sub-topics carry, then the
+    c-TF-IDF order. Words inside a chosen one are skipped."""
+    carried = {w: sum(1 for t in inside if w in _words(rows[t])) for w in candidates}
+    ranked = sorted((w for w in candidates if carried[w]),
+                    key=lambda w: (bool(nouns) and w not in nouns, -carried[w], candidates.index(w)))
+    chosen: list[str] = []
+    for w in ranked:
+        if len(chosen) < n_words and not any(w in c or c in w for c in chosen):
+            chosen.append(w)
+    return chosen
+
+
+def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int,
+                 words_of_theme: dict[int, list[str]] | None = None,
+                 nouns: frozenset[str] = frozenset()) -> tuple[dict[int, str], dict[int, str]]:
+    """(label, keywords) per theme. A one-topic theme is named as its topic. Otherwise ``n_words`` of the theme's
+    own top c-TF-IDF words (``words_of_theme``, distinctive against the other themes) that its sub-topics'
+    labels or keywords carry, chosen by :func:`_cover`. Without such a word: its largest sub-topic's label."""
+    rows = {int(r[S.TOPIC_ID]): r for _, r in topic_table.iterrows() if int(r[S.TOPIC_ID]) in parent}
+    words_of_theme = words_of_theme or {}
+    labels, keywords = {}, {}
+    for theme in sorted(set(parent.values())):
+        inside = sorted((t for t in rows if parent[t] == theme), key=lambda t: (-int(rows[t].get("size", 0) or 0), t))
+        if not inside:
+            continue
+        chosen = _cover(inside, rows, words_of_theme.get(theme, [])[:LABEL_CANDIDATES], n_words, nouns)
+        single = len(inside) == 1 or not chosen
+        labels[theme] = str(rows[inside[0]][S.TOPIC_LABEL]) if single else "・".join(chosen)
+        kw = words_of_theme.get(theme) or _words(rows[inside[0]])
+        keywords[theme] = "、".join(kw[:8])
+    return labels, keywords
+
+
+# -- fitting and tracking ----------------------------------------------------------------------------------
+
+
+def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
+               first_id: int = 0, words: WordsOf | None = None, nouns: frozenset[str] = frozenset()) -> ThemeResult:
+    """Themes from scratch: Ward on the topic centroids, ids from ``first_id`` on, biggest theme first."""
+    ids = sorted(t for t in centroids if t >= 0)
+    if not ids:
+        return ThemeResult({}, {}, {}, _new_table({}, {}, {}), {}, {"mode": "none", "n_themes": 0})
+    groups, k = cluster_centroids(np.vstack([centroids[t] for t in ids]), cfg)
+    size = dict(zip(topic_table[S.TOPIC_ID].astype(int), topic_table["size"].astype(int)))
+    totals = pd.Series({g: sum(size.get(t, 0) for t, gg in zip(ids, groups) if gg == g) for g in set(groups)})
+    order = sorted(totals.index, key=lambda g: (-totals[g], min(t for t, gg in zip(ids, groups) if gg == g)))
+    remap = {g: first_id + i for i, g in enumerate(order)}
+    parent = {t: remap[g] for t, g in zip(ids, groups)}
+    labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None, nouns)
+    lo, hi = theme_range(len(ids), cfg)
+    return ThemeResult(parent, labels, keywords, _new_table(parent, labels, keywords), dict(parent),
+                       {"mode": "fitted", "n_themes": k, "n_topics": len(ids), "allowed": [lo, hi],
+                        "linkage": cfg.linkage})
+
+
+def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
+                 links: dict[int, int], known: pd.DataFrame, next_id: int, words: WordsOf | None = None,
+                 nouns: frozenset[str] = frozenset()) -> ThemeResult:
+    """Themes that carry over: known topics keep their theme, topics without one join the nearest theme.
+
+    ``centroids``: every active topic (the tracking's state after this period), ``links``: the stored
+    topic -> theme links, ``known``: the stored themes (theme_id, theme_label). With no stored theme,
+    themes are fitted on all active topics, with ids from ``next_id``."""
+    active = {t: c for t, c in centroids.items() if t >= 0}
+    known_ids = set(known[THEME_ID].astype(int)) if len(known) else set()
+    kept = {t: th for t, th in links.items() if t in active and th in known_ids}
+    if not kept:
+        return fit_themes(active, topic_table, cfg, first_id=next_id, words=words, nouns=nouns)
+    by_theme: dict[int, list[int]] = {}
+    for t, th in kept.items():
+        by_theme.setdefault(th, []).append(t)
+    theme_ids = np.array(sorted(by_theme))
+    T = l2_normalize(np.vstack([np.mean([active[t] for t in by_theme[th]], axis=0) for th in theme_ids]))
+    new_links = {}
+    for t in sorted(set(active) - set(kept)):
+        new_links[t] = int(theme_ids[int(np.argmax(T @ active[t]))])
+    parent = {**kept, **new_links}
+    stored = dict(zip(known[THEME_ID].astype(int), known[THEME_LABEL].astype(str)))
+    fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None,
+                                          nouns)
+    labels = {th: stored.get(th, fresh_labels.get(th, "")) for th in set(parent.values())}
+    return ThemeResult(parent, labels, keywords, _new_table({}, {}, {}), new_links,
+                       {"mode": "tracked", "n_themes": len(set(parent.values())), "n_topics": len(active),
+                        "joined_nearest_theme": len(new_links)})
+
+
+def _new_table(parent: dict[int, int], labels: dict[int, str], keywords: dict[int, str]) -> pd.DataFrame:
+    rows = [{THEME_ID: th, THEME_LABEL: labels.get(th, ""), "keywords": keywords.get(th, "")}
+            for th in sorted(set(parent.values()))]
+    return pd.DataFrame(rows, columns=[THEME_ID, THEME_LABEL, "keywords"])
+
+
+# -- tables ----------------------------------------------------------------------------------------------
+
+
+def with_parents(topic_tab: pd.DataFrame, issues: pd.DataFrame, result: ThemeResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``parent_id`` and ``theme_label`` on topics.csv (-1 and "" for the no-topic row), ``theme_id`` and
+    ``theme_label`` on issues.csv (the issues stay ranked per topic)."""
+    def annotate(df: pd.DataFrame, id_col: str, after: str) -> pd.DataFrame:
+        df = df.copy()
+        parents = [result.of(t) for t in df[S.TOPIC_ID].astype(int)] if len(df) else []
+        pos = list(df.columns).index(after) + 1 if after in df.columns else len(df.columns)
+        df.insert(pos, id_col, pd.Series(parents, index=df.index, dtype="int64"))
+        df.insert(pos + 1, THEME_LABEL, [result.labels.get(p, "") for p in parents])
+        return df
+
+    return annotate(topic_tab, PARENT_ID, S.TOPIC_LABEL), annotate(issues, THEME_ID, S.TOPIC_LABEL)
+
+
+def theme_table(topic_tab: pd.DataFrame, result: ThemeResult) -> pd.DataFrame:
+    """themes.csv: per theme, the sums over its sub-topics in topics.csv (size, share, negative and positive
+    counts; mean sentiment weighted by size). Biggest first; the no-topic row belongs to no theme."""
+    t = topic_tab[topic_tab[S.TOPIC_ID] >= 0].copy()
+    if not len(t):
+        return pd.DataFrame(columns=THEME_COLUMNS)
+    t["_theme"] = [result.of(x) for x in t[S.TOPIC_ID]]
+    t = t[t["_theme"] != NO_THEME]
+    w = t["size"].astype(float)
+    t["_neg"] = t["negative_share"].fillna(0).astype(float) * w
+    t["_pos"] = t["positive_share"].fillna(0).astype(float) * w
+    t["_sent"] = t["mean_sentiment"].fillna(0).astype(float) * w
+    rows = []
+    for th, g in t.groupby("_theme", sort=False):
+        n = float(g["size"].sum())
+        rows.append({THEME_ID: int(th), THEME_LABEL: result.labels.get(int(th), ""),
+                     "keywords": result.keywords.get(int(th), ""), "n_topics": len(g),
+                     "topic_ids": "|".join(str(int(x)) for x in g[S.TOPIC_ID]), "size": int(n),
+                     "share": round(float(g["share"].sum()), 4),
+                     "mean_sentiment": round(float(g["_sent"].sum()) / n, 4) if n else np.nan,
+                     "negative_share": round(float(g["_neg"].sum()) / n, 4) if n else np.nan,
+                     "positive_share": round(float(g["_pos"].sum()) / n, 4) if n else np.nan})
+    out = pd.DataFrame(rows, columns=THEME_COLUMNS)
+    return out.sort_values(["size", THEME_ID], ascending=[False, True]).reset_index(drop=True)
+
+
+def with_changes(theme_tab: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``prev_share`` (the previous period's theme_period share, 0 for a theme without comments then) and
+    ``share_change`` on themes.csv; unchanged without a previous period."""
+    if previous is None or theme_tab is None:
+        return theme_tab
+    prev = dict(zip(previous[THEME_ID].astype(int), previous["share"].astype(float)))
+    out = theme_tab.copy()
+    out["prev_share"] = [round(prev.get(int(t), 0.0), 4) for t in out[THEME_ID]]
+    out["share_change"] = (out["share"] - out["prev_share"]).round(4)
+    return out
+
+
+def period_theme_stats(topic_stats: pd.DataFrame, result: ThemeResult) -> pd.DataFrame:
+    """The history's theme_period rows: a theme's size, share, negative share and mean sentiment are the sums
+    (sizes, shares, negative counts) and size-weighted means of its sub-topics' topic_period rows."""
+    cols = [THEME_ID, "size", "share", "mean_sentiment", "negative_share"]
+    if not len(topic_stats):
+        return pd.DataFrame(columns=cols)
+    t = topic_stats[topic_stats[S.TOPIC_ID] >= 0].copy()
+    t["_theme"] = [result.of(x) for x in t[S.TOPIC_ID]]
+    t = t[t["_theme"] != NO_THEME]
+    w = t["size"].astype(float)
+    t["_neg"] = t["negative_share"].fillna(0).astype(float) * w
+    t["_sent"] = t["mean_sentiment"].fillna(0).astype(float) * w
+    g = t.groupby("_theme")
+    out = pd.DataFrame({"size": g["size"].sum(), "share": g["share"].sum(), "_sent": g["_sent"].sum(),
+                        "_neg": g["_neg"].sum()})
+    n = out["size"].astype(float).replace(0, np.nan)
+    out["mean_sentiment"] = out["_sent"] / n
+    out["negative_share"] = out["_neg"] / n
+    out = out.reset_index().rename(columns={"_theme": THEME_ID})
+    out[THEME_ID] = out[THEME_ID].astype(int)
+    out["size"] = out["size"].astype(int)
+    return out[cols]
+
+
+__all__ = ["ThemeResult", "fit_themes", "track_themes", "theme_table", "with_parents", "period_theme_stats"]
