@@ -126,6 +126,7 @@ class SentimentConfig(Section):
     lexicon: str = "builtin:sentiment_lexicon.tsv"
     model: str | None = "builtin:models/sentiment"
     neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
+    per_segment: bool = True  # trained model: label each segment (embedded via the cache) and the item from them
 
 
 class IssuesConfig(Section):
