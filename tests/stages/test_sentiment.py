@@ -98,3 +98,18 @@ def test_aggregate_keeps_the_item_prediction_when_segments_disagree():
     assert lab == "positive" and p[2] == 0.9
     p, lab = sentiment.aggregate(item, "neutral", agree[[0, 2]], ["neutral", "neutral"], classes)
     assert lab == "neutral" and p is item
+
+
+def test_comments_the_item_model_is_sure_of_are_not_embedded_again():
+    embedded = []
+
+    def seg_embed(texts):
+        embedded.extend(texts)
+        return np.zeros((len(texts), 8), np.float32)
+
+    X = np.zeros((3, 8), np.float32)
+    cfg = SentimentConfig(method="trained", per_segment_below=0.75)  # AlwaysPositive is 0.8 sure of everything
+    out, segs = sentiment.run(frame(), cfg, LEXICON, AlwaysPositive(), X, seg_embed)
+    assert embedded == []
+    assert out[S.SENTIMENT_LABEL].tolist() == ["positive", "positive", "", "positive"]
+    assert segs[S.SENTIMENT_LABEL].tolist()[:2] == ["positive", "negative"]  # the dictionary's, as without the model

@@ -73,9 +73,10 @@ def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, s
     predicted = model.predict_from_proba(P)
     positions = np.where(ok)[0]
     seg_texts = {}
-    if seg_embed is not None:  # segment-level inference: the comments with two or more segments
-        seg_texts = {pos: [s.strip() for s in df[S.SEGMENTS].iat[pos]] for pos in positions
-                     if len(df[S.SEGMENTS].iat[pos]) > 1}
+    if seg_embed is not None:  # segment-level inference: comments with two or more segments that the item-level
+        # model is not sure of (a confident item keeps its label, and its segments cost no embedding)
+        seg_texts = {pos: [s.strip() for s in df[S.SEGMENTS].iat[pos]] for pos, p in zip(positions, P)
+                     if len(df[S.SEGMENTS].iat[pos]) > 1 and p.max() < cfg.per_segment_below}
     flat = [t for pos in seg_texts for t in seg_texts[pos]]
     seg_P = model.predict_proba(flat, seg_embed(flat)) if flat else np.zeros((0, len(model.classes_)))
     seg_pred = model.predict_from_proba(seg_P) if flat else []
@@ -93,7 +94,7 @@ def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, s
         labels[pos] = label
         scores[pos] = round(score, 4)
         evidence[pos] = explain(item_scored[pos], label)  # the phrases that agree with the model's label
-        if seg_embed is not None and pos not in by_item:
+        if seg_embed is not None and len(df[S.SEGMENTS].iat[pos]) == 1:
             by_item[pos] = [(label, score)]  # one segment: the item's own prediction
     if seg_rows is not None and seg_embed is not None:  # segments.csv carries the model's segment labels
         n_seen: dict[int, int] = {}
