@@ -78,7 +78,8 @@ def test_per_segment_inference_labels_segments_and_lets_a_clear_segment_decide_t
         return np.zeros((len(texts), 8), np.float32)
 
     X = np.zeros((3, 8), np.float32)
-    out, segs = sentiment.run(df, SentimentConfig(method="trained"), LEXICON, ByWords(), X, seg_embed)
+    cfg = SentimentConfig(method="trained", per_segment_below=0.9)  # ByWords is at most 0.8 sure
+    out, segs = sentiment.run(df, cfg, LEXICON, ByWords(), X, seg_embed)
     assert embedded == ["値段は安いけど", "品質が悪い"]  # only comments with two or more segments are embedded again
     # item a: neutral for the item-level model, negative from its one polar segment
     assert out[S.SENTIMENT_LABEL].tolist() == ["negative", "positive", "", "neutral"]
