@@ -171,6 +171,8 @@ class SentimentConfig(Section):
     lexicon: str = "builtin:sentiment_lexicon.tsv"
     model: str | None = "builtin:models/sentiment"
     neutral_band: float = Field(0.15, ge=0.0, lt=1.0)
+    per_segment: bool = True  # trained model: label each segment (embedded via the cache) and the item from them
+    per_segment_below: float = Field(0.6, gt=0.0, le=1.0)  # ... for comments whose item-level top probability is below
 
 
 class IssuesConfig(Section):

@@ -386,7 +386,8 @@ def _sentiment(r: _Run) -> None:
     """Adds sentiment per item to df and the segments table."""
     cfg = r.cfg
     sent_model, r.model_info["sentiment"] = build_sentiment_model(cfg, f"{r.embedder.name}/{r.embedder.model_id}")
-    r.df, r.segments = sentiment.run(r.df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, r.X)
+    seg_embed = (lambda texts: r.embed(texts, "sentiment")[0]) if sent_model is not None and cfg.sentiment.per_segment else None
+    r.df, r.segments = sentiment.run(r.df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, r.X, seg_embed)
 
 
 def _segment_topics(r: _Run) -> None:

@@ -13,7 +13,7 @@ Measured, overall and per source:
 - journey stage: macro-F1 over the stages with at least 20 gold items, and how often each stage is
   predicted relative to how often it is true;
 - sentiment: 3-class macro-F1, and negative<->positive swaps;
-- comments under 40 characters against the rest;
+- comments under 40 characters against the rest, and single-sentence comments against the rest;
 - the same on the two halves of the gold set (by a hash of the uid): "calibration", which settings
   may be tuned on, and "test", which nothing is tuned on;
 - star-rated answers (1-2 vs 4-5 of a 5-point rating): sign accuracy of ``sentiment_score`` and the
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / ".realtext"
 DIMS = ["SENSE", "FEEL", "THINK", "ACT", "RELATE"]
 SHORT = 40
+SENTENCE_END = re.compile(r"[。！？!?\n]+")
 
 
 def run_vocnlp(frame: pd.DataFrame, config: Path | None, work: Path, name: str) -> pd.DataFrame:
@@ -109,6 +111,9 @@ def labelled(config: Path | None, work: Path) -> dict:
     out["halves"] = {h: block(df[half == h]) for h in ("calibration", "test")}
     short = df.text.str.len() < SHORT
     out["short_under_40"] = {"short": block(df[short]), "rest": block(df[~short])}
+    # single-sentence comments (one sentence by 。！？!? and line breaks): the single-sentence measure
+    single = df.text.map(lambda t: len([s for s in SENTENCE_END.split(t) if s.strip()]) == 1)
+    out["single_sentence"] = {"single": block(df[single]), "several": block(df[~single])}
     out["not_analysed"] = int((df.status != "ok").sum())
     return out
 

@@ -6,6 +6,8 @@ S.SENTIMENT_EVIDENCE per item; returns the segment table (segments.csv) beside i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -51,22 +53,66 @@ def model_score(p: np.ndarray, classes: list[str], band: float, label: str | Non
     return label, margin * band
 
 
-def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence):
+def aggregate(item_p: np.ndarray, item_label: str, seg_p: np.ndarray, seg_labels: list[str],
+              classes: list[str]) -> tuple[np.ndarray, str]:
+    """Item probabilities and label from its segments: when the segments the model calls polar all lean the same
+    way, the segment leaning furthest (largest |P(positive) - P(negative)|) speaks for the item, so one clear
+    「部屋が暑かった」 is not averaged away by a neutral clause; when they disagree (praise and complaint) or none
+    is polar, the item-level prediction stands."""
+    polar = {lab for lab in seg_labels if lab != "neutral"}
+    if len(seg_labels) < 2 or len(polar) != 1:
+        return item_p, item_label
+    margin = seg_p[:, classes.index("positive")] - seg_p[:, classes.index("negative")]
+    k = int(np.abs(margin).argmax())
+    return seg_p[k], seg_labels[k]
+
+
+def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, seg_embed=None, seg_rows=None):
     texts = df.loc[ok, S.TEXT_NORM].tolist()
     P = model.predict_proba(texts, X)
     predicted = model.predict_from_proba(P)
     positions = np.where(ok)[0]
+    seg_texts = {}
+    if seg_embed is not None:  # segment-level inference: comments with two or more segments that the item-level
+        # model is not sure of (a confident item keeps its label, and its segments cost no embedding)
+        seg_texts = {pos: [s.strip() for s in df[S.SEGMENTS].iat[pos]] for pos, p in zip(positions, P)
+                     if len(df[S.SEGMENTS].iat[pos]) > 1 and p.max() < cfg.per_segment_below}
+    flat = [t for pos in seg_texts for t in seg_texts[pos]]
+    seg_P = model.predict_proba(flat, seg_embed(flat)) if flat else np.zeros((0, len(model.classes_)))
+    seg_pred = model.predict_from_proba(seg_P) if flat else []
+    seg_at, k = {}, 0
+    for pos, segs in seg_texts.items():
+        seg_at[pos] = slice(k, k + len(segs))
+        k += len(segs)
+    by_item: dict[int, list[tuple[str, float]]] = {}
     for pos, p, lab in zip(positions, P, predicted):
+        if pos in seg_at:
+            sl = seg_at[pos]
+            by_item[pos] = [model_score(q, model.classes_, cfg.neutral_band, ql) for q, ql in zip(seg_P[sl], seg_pred[sl])]
+            p, lab = aggregate(p, lab, seg_P[sl], seg_pred[sl], model.classes_)
         label, score = model_score(p, model.classes_, cfg.neutral_band, lab)
         labels[pos] = label
         scores[pos] = round(score, 4)
         evidence[pos] = explain(item_scored[pos], label)  # the phrases that agree with the model's label
+        if seg_embed is not None and len(df[S.SEGMENTS].iat[pos]) == 1:
+            by_item[pos] = [(label, score)]  # one segment: the item's own prediction
+    if seg_rows is not None and seg_embed is not None:  # segments.csv carries the model's segment labels
+        n_seen: dict[int, int] = {}
+        for r in seg_rows:
+            pos = r["_pos"]
+            i = n_seen[pos] = n_seen.get(pos, -1) + 1
+            if pos in by_item:
+                r[S.SENTIMENT_LABEL], sc = by_item[pos][i]
+                r[S.SENTIMENT_SCORE] = round(sc, 4)
     return labels, scores, evidence
 
 
-def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X: np.ndarray | None = None,
+        seg_embed: Callable[[list[str]], np.ndarray] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Lexicon scoring always runs (it gives the explanations); a trained ``item_model`` (issue: trained
-    sentiment) overrides the item label and score when configured."""
+    sentiment) overrides the item label and score when configured. With ``seg_embed`` (texts -> vectors, the
+    run's embedder and cache) the model also labels each segment of a comment with two or more (segments.csv)
+    and the item label comes from them (:func:`aggregate`); without it segments keep the dictionary's labels."""
     S.require(df, [S.SEGMENTS, S.STATUS], "sentiment", {S.SEGMENTS: "segment"})
     lex = load_lexicon(str(lexicon_path))
     n = len(df)
@@ -88,10 +134,13 @@ def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X
         for k, (s, sc) in enumerate(zip(segs, scored), 1):
             seg_rows.append({S.ID: ids[pos], S.SEGMENT_NO: k, S.TEXT: s.strip(),
                              S.SENTIMENT_LABEL: label_for(sc.score, cfg.neutral_band),
-                             S.SENTIMENT_SCORE: round(sc.score, 4), "row": int(row) + 1})
+                             S.SENTIMENT_SCORE: round(sc.score, 4), "row": int(row) + 1, "_pos": pos})
     if item_model is not None and X is not None and len(X):
         ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
-        labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, item_scored, labels, scores, evidence)
+        labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, item_scored, labels, scores, evidence,
+                                                seg_embed, seg_rows)
+    for r in seg_rows:
+        r.pop("_pos", None)
     segments = pd.DataFrame(seg_rows, columns=[S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"])
     out = df.assign(**{S.SENTIMENT_LABEL: labels, S.SENTIMENT_SCORE: scores, S.SENTIMENT_EVIDENCE: evidence})
     return out, segments
