@@ -280,10 +280,12 @@ def _open_history(r: _Run) -> None:
     prev_items = store.previous_items(period)
     prev_emb = (np.vstack(prev_items["_embedding"].to_numpy()).astype(np.float32)
                 if prev_items is not None and len(prev_items) else None)
+    prev_tokens = ([list(t) for t in prev_items["_tokens"]] if prev_emb is not None and "_tokens" in prev_items.columns
+                   else None)  # histories written before the words were stored have none
     periods = store.periods()
     r.history_state = HistoryState(registry=store.registry(period), next_id=store.next_topic_id(period),
                                    reference_mean=store.reference_mean() if periods and periods[0] < period else None,
-                                   previous=prev_emb)
+                                   previous=prev_emb, previous_tokens=prev_tokens)
 
 
 def _embed(r: _Run) -> None:
@@ -310,7 +312,8 @@ def _topics(r: _Run) -> None:
         s = r.history_state
         if s is not None:
             tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
-                                       previous=s.previous, vector_tokens=vector_tokens)
+                                       previous=s.previous, vector_tokens=vector_tokens,
+                                       previous_tokens=s.previous_tokens)
         else:
             tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens)
         if cache:
@@ -544,6 +547,8 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.Da
             if c in ok.columns]
     items = ok[keep].copy()
     items["_embedding"] = [row.astype(np.float32) for row in X]
+    if S.VECTOR_TOKENS in ok.columns:  # next period's emerging sub-topics cluster both weeks' words together
+        items["_tokens"] = [list(t) for t in ok[S.VECTOR_TOKENS]]
     return items
 
 

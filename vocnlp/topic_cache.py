@@ -47,6 +47,7 @@ class HistoryState:
     next_id: int  # the first free topic id
     reference_mean: np.ndarray | None  # centres the embedding space; None for the first period
     previous: np.ndarray | None  # last period's embeddings (new-topic baselines)
+    previous_tokens: list[list[str]] | None = None  # last period's clustering words (emerging sub-topics)
 
 
 def _library_versions() -> str:
@@ -105,6 +106,7 @@ def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[
         _update_registry(h, history.registry)
         _update_array(h, history.reference_mean)
         _update_array(h, history.previous)
+        h.update(json.dumps(history.previous_tokens, ensure_ascii=False).encode())
     return h.hexdigest()[:40]
 
 
