@@ -48,6 +48,8 @@ class Scenario:
     seed: int = 0
 
 
+# our own comments (data/train: several registers and domains), committed, so CI checks the mechanism
+OWN = Scenario("data/train/予約", "data/train/*.csv", "予約", n_weeks=3)
 SCENARIOS = [
     Scenario("fukui_inconvenience/駐車場", "fukui_inconvenience", "駐車場"),
     Scenario("fukui_inconvenience/トイレ", "fukui_inconvenience", "トイレ"),
@@ -154,15 +156,86 @@ def summary_line(r: dict) -> str:
             f"continuity={r['continuity_w1_w2']:.3f}")
 
 
+def sample_weeks(cache_dir: Path | None = None) -> dict:
+    """The bundled sample's four weeks (330 comments each): what is flagged each week, W45's continuity under W44's
+    ids, each week's topics + insights share of the run, and the topics stage of W47 with and without the
+    sub-topic check (W47 re-run with it off, embeddings cached)."""
+    from vocnlp.config import load_config
+    from vocnlp.pipeline import analyze
+
+    weeks = ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    out: dict = {"weeks": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        over = {"history.path": str(Path(tmp) / "hist"), "embed.cache_dir": str(cache_dir or Path(tmp) / "cache")}
+        cfg = load_config(ROOT / "configs" / "default.yaml", over)
+        res = {w: analyze(ROOT / "data" / "sample" / f"midori_{w}.csv", cfg, period=w) for w in weeks}
+        for w, r in res.items():
+            t = r.timings
+            flagged = r.manifest["history"]["emerging_topics"]
+            labels = dict(zip(r.topics.topic_id, r.topics.topic_label))
+            out["weeks"][w] = {"flagged": [labels.get(f, "") for f in flagged],
+                               "first_issue_emerging": bool(len(r.issues) and r.issues.iloc[0].get("emerging", False)),
+                               "first_issue": str(r.issues.iloc[0]["topic_label"]) if len(r.issues) else "",
+                               "split": r.manifest["models"]["topics"].get("emerging_subtopics"),
+                               "topics_s": t.get("topics"), "total_s": round(sum(t.values()), 2),
+                               "topics_and_insights_share": round((t.get("topics", 0) + t.get("insights", 0))
+                                                                  / sum(t.values()), 3)}
+        w44 = set(res["2026-W44"].items.topic_id) - {-1}
+        i45 = res["2026-W45"].items
+        out["continuity_w44_w45"] = round(float(i45[i45.status == "ok"].topic_id.isin(w44).mean()), 3)
+        off = analyze(ROOT / "data" / "sample" / "midori_2026-W47.csv",
+                      load_config(ROOT / "configs" / "default.yaml", {**over, "topics.emerging_subtopics": False}),
+                      period="2026-W47")
+        out["w47_topics_s_with_check"] = res["2026-W47"].timings.get("topics")
+        out["w47_topics_s_without_check"] = off.timings.get("topics")
+    return out
+
+
+def timing_1320(cache_dir: Path | None = None) -> dict:
+    """A tracked week of 1,320 comments after a week of 1,320: the sample's four weeks in one file, then 1,320 of
+    our own comments (data/train, embedded afresh); the second week again with the sub-topic check off."""
+    from vocnlp.config import load_config
+    from vocnlp.pipeline import analyze
+
+    first = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False)[["id", "text"]]
+                       for p in sorted((ROOT / "data" / "sample").glob("midori_*.csv"))]).reset_index(drop=True)
+    second = read_texts("data/train/*.csv").sample(len(first), random_state=7).reset_index(drop=True)
+    second = pd.DataFrame({"id": [f"t{i}" for i in range(len(second))], "text": second})
+    with tempfile.TemporaryDirectory() as tmp:
+        over = {"history.path": str(Path(tmp) / "hist"), "embed.cache_dir": str(cache_dir or Path(tmp) / "cache")}
+        cfg = load_config(ROOT / "configs" / "default.yaml", over)
+        analyze(first, cfg, period="2026-W01")
+        on = analyze(second, cfg, period="2026-W02")
+        off = analyze(second, load_config(ROOT / "configs" / "default.yaml",
+                                          {**over, "topics.emerging_subtopics": False}), period="2026-W02")
+    t = on.timings
+    total = sum(t.values())
+    return {"n": len(second), "timings_s": t, "total_s": round(total, 2),
+            "topics_and_insights_share": round((t.get("topics", 0) + t.get("insights", 0)) / total, 3),
+            "topics_s_with_check": t.get("topics"), "topics_s_without_check": off.timings.get("topics"),
+            "split": on.manifest["models"]["topics"].get("emerging_subtopics")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scenario", nargs="*", help="names (default: all)")
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "emerging_eval", help="embedding cache")
+    ap.add_argument("--sample", action="store_true", help="the bundled sample weeks instead (no .realtext needed)")
+    ap.add_argument("--timing", action="store_true", help="time a tracked week of 1,320 comments")
     args = ap.parse_args()
-    if not REALTEXT.exists():
+    if args.timing:
+        print(json.dumps(timing_1320(args.cache), ensure_ascii=False, indent=1, default=str))
+        return
+    if args.sample:
+        r = sample_weeks(args.cache)
+        print(json.dumps(r, ensure_ascii=False, indent=1, default=str))
+        if args.json:
+            args.json.write_text(json.dumps(r, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        return
+    if not REALTEXT.exists() and args.scenario != [OWN.name]:
         raise SystemExit("error: .realtext/ not found. Fix: build it (benchmarks/realtext/README.md) or link it.")
-    chosen = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
+    chosen = [s for s in [*SCENARIOS, OWN] if not args.scenario or s.name in args.scenario]
     results = []
     for sc in chosen:
         r = evaluate(sc, args.cache)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.emerging_eval import (
+    OWN,
     REALTEXT,
     SCENARIOS,
     build_weeks,
@@ -111,7 +112,7 @@ def test_week_construction_draws_without_overlap():
 def test_a_subject_raised_tenfold_in_our_own_comments_is_flagged_in_week_3(tmp_path):
     """Our own comments (data/train, several registers and domains), reservations (予約) at 1 % of weeks 1-2 and
     10 % of week 3, through the whole pipeline with the real model."""
-    weeks = build_weeks(read_texts("data/train/*.csv"), "予約", n_week=400, n_weeks=3, seed=0)
+    weeks = build_weeks(read_texts(OWN.source), OWN.subject, OWN.n_week, OWN.base, OWN.raised, OWN.n_weeks, OWN.seed)
     r = measure(weeks, run_weeks(weeks, tmp_path))
     assert r["week3_flagged_subject"], r["weeks"][2]
     best = r["week3_best"]
