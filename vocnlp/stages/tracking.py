@@ -10,13 +10,12 @@ move a little towards this week's members (``topics.centroid_momentum``), so top
 drift but keep their identity.
 
 A new problem inside a known broad topic is absorbed by it (a few dozen comments about sliding doors
-join 「ロック・窓ガラス」 and the topic as a whole barely moves). So every known topic's members are
-also clustered on their own, and each tight sub-cluster is checked against the previous period: how
-many of this week's and of last week's comments lie near its centroid (the same rule both weeks). A
-sub-cluster that is significantly more common than before (Benjamini-Hochberg over every sub-cluster
-tested this week, and at least ``topics.subtopic_min_growth`` times last week's share) becomes a new
-topic of its own, recorded as split from its parent, with its measured baseline; the week's
-comparison then tests it like any new topic (emerging when also mostly negative).
+join 「ロック・窓ガラス」 and the topic as a whole barely moves). So, before the comments no known topic
+took are clustered, this week's and last week's comments are clustered together (one Ward tree, blind to
+the week), every group of the tree is tested for growth (Benjamini-Hochberg over all groups tested), and a
+group at least ``topics.subtopic_min_growth`` times as common as last week becomes a new topic of its own,
+split from the known topic that held most of its comments, with last week's count as its measured baseline
+(:func:`_emerging_subtopics`); the week's comparison then tests it like any new topic.
 
 Requires: the analysed rows' embeddings and tokens. Returns ids per analysed row, this week's topic
 table (labels are kept from the topic's birth; keywords are this week's c-TF-IDF words) and the
