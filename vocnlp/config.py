@@ -112,6 +112,10 @@ class TopicsConfig(Section):
     merge_known_threshold: float = Field(0.75, ge=-1.0, le=1.0)  # two known topics this close are merged
     split_threshold: float = Field(0.35, ge=-1.0, le=1.0)  # a new topic this close to a known one split from it
     centroid_momentum: float = Field(0.8, ge=0.0, le=1.0)  # share of the old centroid kept each week
+    # emerging sub-topics: tight sub-clusters of a known topic, much more common than last period (tracking.py)
+    emerging_subtopics: bool = True
+    subtopic_q: float = Field(0.05, gt=0.0, le=1.0)  # Benjamini-Hochberg q over the sub-clusters tested in a week
+    subtopic_min_growth: float = Field(3.0, ge=1.0)  # ...and at least this many times last period's share
 
 
 class SegmentTopicsConfig(Section):

@@ -136,6 +136,14 @@ class HistoryStore:
         return (np.vstack(items["_embedding"].to_numpy()).astype(np.float32),
                 items[N_ROWS].to_numpy(dtype=np.int64))
 
+    def previous_tokens(self, period: str) -> list[list[str]] | None:
+        """The previous period's clustering words, one list per stored item (in ``previous_embeddings`` order);
+        None for histories written before they were stored."""
+        items = self.previous_items(period, ["_tokens"])
+        if items is None or "_tokens" not in items.columns:
+            return None
+        return [list(t) for t in items["_tokens"]]
+
     def _rows(self, table: str, before: str | None, order: str) -> pd.DataFrame:
         where, args = ("WHERE period < ?", [before]) if before else ("", [])
         return self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {order}", args).df()

@@ -288,11 +288,13 @@ def _open_history(r: _Run) -> None:
         r.warnings.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
                                              f"earlier state of {period}. Re-run them to refresh."))
     r.store = store
-    prev_emb, prev_weights = store.previous_embeddings(period) or (None, None)
+    prev = store.previous_embeddings(period)
+    prev_emb, prev_weights = prev or (None, None)
+    prev_tokens = store.previous_tokens(period) if prev is not None else None  # None: histories without stored words
     periods = store.periods()
     r.history_state = HistoryState(registry=store.registry(period), next_id=store.next_topic_id(period),
                                    reference_mean=store.reference_mean() if periods and periods[0] < period else None,
-                                   previous=prev_emb, previous_weights=prev_weights)
+                                   previous=prev_emb, previous_weights=prev_weights, previous_tokens=prev_tokens)
 
 
 def _embed(r: _Run) -> None:
@@ -321,7 +323,7 @@ def _topics(r: _Run) -> None:
         if s is not None:
             tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
                                        previous=s.previous, vector_tokens=vector_tokens, phrases=phrases,
-                                       previous_weights=s.previous_weights)
+                                       previous_weights=s.previous_weights, previous_tokens=s.previous_tokens)
         else:
             tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases)
         if cache:
@@ -640,6 +642,8 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.Da
     items = ok.iloc[first].reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
     items["_embedding"] = list(np.asarray(X[first], dtype=np.float32))
+    if S.VECTOR_TOKENS in ok.columns:  # next period's emerging sub-topics cluster both weeks' words together
+        items["_tokens"] = [list(t) for t in ok[S.VECTOR_TOKENS].iloc[first]]
     return items
 
 

@@ -48,6 +48,7 @@ class HistoryState:
     reference_mean: np.ndarray | None  # centres the embedding space; None for the first period
     previous: np.ndarray | None  # last period's embeddings (new-topic baselines), one per distinct text
     previous_weights: np.ndarray | None = None  # how many comments each of them stands for (None: one each)
+    previous_tokens: list[list[str]] | None = None  # last period's clustering words (emerging sub-topics)
 
 
 def _library_versions() -> str:
@@ -110,6 +111,7 @@ def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[
         _update_array(h, history.previous)
         if history.previous_weights is not None:
             _update_array(h, history.previous_weights)
+        h.update(json.dumps(history.previous_tokens, ensure_ascii=False).encode())
     return h.hexdigest()[:40]
 
 

@@ -9,6 +9,14 @@ clustered (the same BERTopic step as a first run) into new topics with new ids. 
 move a little towards this week's members (``topics.centroid_momentum``), so topics follow slow
 drift but keep their identity.
 
+A new problem inside a known broad topic is absorbed by it (a few dozen comments about sliding doors
+join 「ロック・窓ガラス」 and the topic as a whole barely moves). So, before the comments no known topic
+took are clustered, this week's and last week's comments are clustered together (one Ward tree, blind to
+the week), every group of the tree is tested for growth (Benjamini-Hochberg over all groups tested), and a
+group at least ``topics.subtopic_min_growth`` times as common as last week becomes a new topic of its own,
+split from the known topic that held most of its comments, with last week's count as its measured baseline
+(:func:`_emerging_subtopics`); the week's comparison then tests it like any new topic.
+
 Requires: the analysed rows' embeddings and tokens. Returns ids per analysed row, this week's topic
 table (labels are kept from the topic's birth; keywords are this week's c-TF-IDF words) and the
 registry changes for the history store.
@@ -28,14 +36,19 @@ from ..errors import RunWarning
 from ..phrases import Phrase
 from .topics import (
     TopicResult,
+    _label,
+    _nouns_first,
+    auto_min_size,
     centroids_of,
+    document_vectors,
     fit_topics,
     join_tokens,
     l2_normalize,
     readable_word,
     split_tokens,
 )
-from .trends import two_proportion_p
+from .topic_labels import phrase_labels
+from .trends import benjamini_hochberg, two_proportion_p
 
 
 @dataclass
@@ -134,7 +147,8 @@ class KnownTopics:
 def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, registry: pd.DataFrame,
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
                  previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None, *,
-                 phrases: list[list[Phrase]] | None = None, previous_weights: np.ndarray | None = None) -> TrackResult:
+                 phrases: list[list[Phrase]] | None = None, previous_weights: np.ndarray | None = None,
+                 previous_tokens: list[list[str]] | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject). ``phrases``: each comment's
     key-phrase candidates, which name new topics (never with a known topic's label). ``previous``: last
@@ -147,7 +161,12 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     assign = assign_to_known(normed, known)
     n_known = int((assign >= 0).sum())
     warn: list[RunWarning] = []
-    new_rows: list[dict] = []
+    sub_rows, n_tested = [], 0
+    if cfg.emerging_subtopics and known and previous is not None and len(previous):
+        sub_rows, n_tested = _emerging_subtopics(embeddings, tokens if vector_tokens is None else vector_tokens, normed,
+                                                 assign, previous, previous_tokens, cfg, next_id, tokens, nouns,
+                                                 previous_weights, phrases, frozenset(known.labels.values()))
+    new_rows: list[dict] = list(sub_rows)
     joined, local_params = 0, {}
     rest = np.where(assign < 0)[0]
     if len(rest) >= cfg.min_docs_for_clustering or (not known and len(rest)):
@@ -162,11 +181,11 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
             clusters, joined_back = _keep_really_new(clusters, l2_normalize(previous - mu), normed, known, assign, cfg,
                                                      previous_weights)
             joined += joined_back
-        new_rows = _found_topics(clusters, next_id, normed, assign, cfg)
+        new_rows += _found_topics(clusters, next_id + len(sub_rows), normed, assign, cfg)
     labels = {**known.labels, **{r[S.TOPIC_ID]: r[S.TOPIC_LABEL] for r in new_rows}}
-    new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold", "baseline"])
     _assign_leftovers(assign, normed, {**known.centroids, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}},
                       cfg.assign_floor)
+    new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold", "baseline"])
     updated = _follow_members(known.centroids, assign, normed, cfg.centroid_momentum)
     merged = _merge_converged(updated, assign, cfg.merge_known_threshold)
     state = {tid: (updated.get(tid, c), known.thresholds[tid]) for tid, c in known.centroids.items()}
@@ -176,11 +195,16 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
                                        "lower topics.assign_floor to assign more of them."))
     params = {**local_params, "mode": "tracked" if known else "first period", "assigned_to_known_topics": n_known,
               "joined_known_after_clustering": joined, "new_topics": len(new_rows),
+              "subtopics_tested": n_tested,
+              "emerging_subtopics": [{"topic_id": int(r[S.TOPIC_ID]), "parent": r["parent"], "baseline": r["baseline"],
+                                      "q": r["q"]} for r in sub_rows],
               "merged": {str(k): v for k, v in merged.items()}}
     return TrackResult(assign, _week_table(tokens, assign, labels, cfg.n_keywords),
                        centroids_of(l2_normalize(embeddings), assign) if n else {}, warn, params,
                        new_topics=new_topics, state=state, merged=merged,
-                       split_from=_split_origins(new_rows, known, cfg.split_threshold), reference_mean=mu)
+                       split_from={**_split_origins([r for r in new_rows if "parent" not in r], known, cfg.split_threshold),
+                                   **{int(r[S.TOPIC_ID]): r["parent"] for r in sub_rows if r["parent"] is not None}},
+                       reference_mean=mu)
 
 
 def assign_to_known(normed: np.ndarray, known: KnownTopics) -> np.ndarray:
@@ -240,6 +264,109 @@ def _keep_really_new(clusters: list, prev: np.ndarray, normed: np.ndarray, known
             assign[members] = known.ids[(normed[members] @ known.C.T).argmax(axis=1)]
             joined += len(members)
     return kept, joined
+
+
+def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], normed: np.ndarray, assign: np.ndarray,
+                        previous: np.ndarray, previous_tokens: list[list[str]] | None, cfg: TopicsConfig, next_id: int,
+                        tokens: list[list[str]], nouns: frozenset[str],
+                        previous_weights: np.ndarray | None = None, phrases: list[list[Phrase]] | None = None,
+                        taken: frozenset[str] = frozenset()) -> tuple[list[dict], int]:
+    """New topics for subjects much more common than last period, wherever this week's comments about them went
+    (absorbed by a known broad topic, spread over several, or none). Members move to the new topics in place
+    (``assign``). Returns (new topic rows, each with the known topic it split from or None; groups tested).
+
+    This week's and last week's comments are pooled and clustered together (Ward on the topic stage's hybrid
+    vectors, PCA(embedding) + LSA(content words), fitted on the pool), without looking at which week a comment
+    is from: so under "nothing changed" the week labels inside any group of the tree are exchangeable, and
+    comparing a group's count this week with its count last week (two-proportion test on each week's share) is
+    not biased towards this week, as a count near a centroid fitted to this week's comments would be. Every
+    group of the tree with at least ``min_size`` comments this week (and at most a third of the pool) is
+    tested; Benjamini-Hochberg over all of them; groups with q < ``subtopic_q`` and at least
+    ``subtopic_min_growth`` times last week's share are kept, the most significant first, none inside
+    another; kept groups about one subject (centroids ``merge_threshold`` close) become one topic, split from
+    the known topic that held most of its comments. Without last week's words (a history written before they
+    were stored) the vectors are the embeddings alone, for both weeks alike."""
+    from scipy.cluster.hierarchy import linkage
+
+    n, n_prev = len(embeddings), len(previous)
+    min_size = max(5, auto_min_size(n, cfg))
+    if n < 3 * min_size or n_prev < 3 * min_size:
+        return [], 0
+    pooled_tokens = ([*vector_tokens, *previous_tokens] if previous_tokens is not None
+                     else [[] for _ in range(n + n_prev)])
+    V = document_vectors(np.vstack([embeddings, previous]).astype(np.float32), pooled_tokens, cfg).astype(np.float64)
+    pool = np.arange(n + n_prev)
+    if len(pool) > cfg.max_cluster_docs:  # Ward needs n^2 memory: test on a seeded sample of both weeks
+        pool = np.sort(np.random.RandomState(cfg.seed).choice(len(pool), cfg.max_cluster_docs, replace=False))
+    N = len(pool)
+    now = (pool < n).astype(int)
+    # last period is stored one row per distinct text: each stands for its number of comments
+    w_prev = np.ones(n_prev, int) if previous_weights is None else np.asarray(previous_weights, dtype=int)
+    was = np.where(now == 1, 0, w_prev[np.clip(pool - n, 0, n_prev - 1)])
+    n_s, m_s = int(now.sum()), max(1, int(was.sum()))
+    Z = linkage(V[pool], "ward")
+    kids = Z[:, :2].astype(int)
+    count_now, size = np.r_[now, np.zeros(N - 1, int)], np.r_[np.ones(N, int), np.zeros(N - 1, int)]
+    count_was = np.r_[was, np.zeros(N - 1, int)]
+    for i, (a, b) in enumerate(kids):
+        count_now[N + i], size[N + i] = count_now[a] + count_now[b], size[a] + size[b]
+        count_was[N + i] = count_was[a] + count_was[b]
+    nodes = [j for j in range(N, 2 * N - 1) if count_now[j] >= min_size and size[j] <= N / 3]
+    p = [two_proportion_p(int(count_now[j]), n_s, int(count_was[j]), m_s) for j in nodes]
+    q = benjamini_hochberg(p)
+
+    def leaves(j: int) -> np.ndarray:
+        out, stack = [], [j]
+        while stack:
+            k = stack.pop()
+            if k < N:
+                out.append(k)
+            else:
+                stack.extend(kids[k - N])
+        return np.array(out)
+
+    kept, used = [], np.zeros(N, dtype=bool)
+    for j, _p, qv in sorted(zip(nodes, p, q), key=lambda t: t[1]):
+        grown = count_now[j] / n_s >= cfg.subtopic_min_growth * count_was[j] / m_s
+        if qv >= cfg.subtopic_q or not grown:
+            continue
+        inside = leaves(j)
+        if used[inside].any():  # inside a group already kept, or holding one
+            continue
+        used[inside] = True
+        members = pool[inside][pool[inside] < n]
+        if len(pool) < n + n_prev:  # the comments outside the sample join when as close as the group's members
+            centre = l2_normalize(V[members].mean(axis=0, keepdims=True))[0]
+            rest = np.setdiff1d(np.arange(n), pool)
+            sims = l2_normalize(V[rest]) @ centre
+            members = np.union1d(members, rest[sims >= np.percentile(l2_normalize(V[members]) @ centre,
+                                                                      cfg.assign_percentile)])
+        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+        kept.append((members, centroid, int(count_was[j]), float(qv)))
+    groups = _merge_similar(kept, normed, cfg.merge_threshold)
+    rows: list[dict] = []
+    for members, centroid, *_ in groups:
+        parts = [kp for kp in kept if np.isin(kp[0], members).all()]
+        was = assign[members]
+        parent = int(pd.Series(was[was >= 0]).mode().min()) if (was >= 0).any() else None
+        gid = next_id + len(rows)
+        assign[members] = gid
+        rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: "", "keywords": "", "centroid": centroid,
+                     "threshold": member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile),
+                     "baseline": sum(kp[2] for kp in parts), "parent": parent,
+                     "q": round(min(kp[3] for kp in parts), 6)})
+    if rows:  # labelled like every topic: c-TF-IDF words of this week's topics, through the topic label function
+        kw = week_keywords(tokens, assign, cfg.n_keywords * 2)
+        for r in rows:
+            words = kw.get(r[S.TOPIC_ID], [])
+            r[S.TOPIC_LABEL], r["keywords"] = _label(words, cfg.label_words, nouns), "、".join(words[: cfg.n_keywords])
+        if phrases is not None and cfg.label_phrases:  # a key phrase, as every new topic gets (topic_labels.py)
+            ids = [r[S.TOPIC_ID] for r in rows]
+            found = phrase_labels(np.where(np.isin(assign, ids), assign, -1), phrases, tokens,
+                                  {t: _nouns_first(kw.get(t, []), nouns) for t in ids}, taken=taken)
+            for r in rows:
+                r[S.TOPIC_LABEL] = found.get(r[S.TOPIC_ID], r[S.TOPIC_LABEL])
+    return rows, len(nodes)
 
 
 def _found_topics(clusters: list, next_id: int, normed: np.ndarray, assign: np.ndarray, cfg: TopicsConfig) -> list[dict]:
