@@ -34,6 +34,7 @@ from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
 from ..phrases import Phrase
+from .topic_labels import phrase_labels
 from .topics import (
     TopicResult,
     _label,
@@ -47,7 +48,6 @@ from .topics import (
     readable_word,
     split_tokens,
 )
-from .topic_labels import phrase_labels
 from .trends import benjamini_hochberg, two_proportion_p
 
 
