@@ -288,6 +288,11 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
     were stored) the vectors are the embeddings alone, for both weeks alike."""
     from scipy.cluster.hierarchy import linkage
 
+    if previous_weights is not None and (np.asarray(previous_weights) != 1).any():
+        # last period is stored one row per distinct text: the tree sees each comment, as a per-row store gives
+        rep = np.asarray(previous_weights, dtype=int)
+        previous = np.repeat(previous, rep, axis=0)
+        previous_tokens = None if previous_tokens is None else [t for t, k in zip(previous_tokens, rep) for _ in range(k)]
     n, n_prev = len(embeddings), len(previous)
     min_size = max(5, auto_min_size(n, cfg))
     if n < 3 * min_size or n_prev < 3 * min_size:
@@ -300,9 +305,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
         pool = np.sort(np.random.RandomState(cfg.seed).choice(len(pool), cfg.max_cluster_docs, replace=False))
     N = len(pool)
     now = (pool < n).astype(int)
-    # last period is stored one row per distinct text: each stands for its number of comments
-    w_prev = np.ones(n_prev, int) if previous_weights is None else np.asarray(previous_weights, dtype=int)
-    was = np.where(now == 1, 0, w_prev[np.clip(pool - n, 0, n_prev - 1)])
+    was = 1 - now
     n_s, m_s = int(now.sum()), max(1, int(was.sum()))
     Z = linkage(V[pool], "ward")
     kids = Z[:, :2].astype(int)
