@@ -113,3 +113,32 @@ def test_unreachable_ray_cluster_is_one_clear_error(tmp_path, small_csv, use_fak
     pytest.importorskip("ray")
     with pytest.raises(EngineError, match=r"\[E600\] cannot reach the Ray cluster at 127\.0\.0\.1:9"):
         run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path, **{"engine.kind": "ray", "engine.address": "127.0.0.1:9"}))
+
+
+def test_per_text_results_equal_the_stages_run_row_by_row(tmp_path, repeated_csv, use_fake_embedder):
+    """The old composition (every stage over the row-level frame, one embedding per row) gives the same columns
+    and segments as the per-distinct-text map joined back to the rows."""
+    import numpy as np
+
+    from vocnlp import schema as S
+    from vocnlp.backends.cache import embed_texts
+    from vocnlp.engines import TextModels
+    from vocnlp.pipeline import analyze
+    from vocnlp.stages import classify, clean, codes, ingest, segment, sentiment, tokenize
+
+    c = cfg(tmp_path)
+    new = analyze(repeated_csv, c)
+    ing = ingest.read_input(repeated_csv, c.input)
+    df, _ = clean.run(ing.frame, ing.text_column, c.clean, c.privacy)
+    df[S.ID] = df[ing.id_column].astype(str)
+    m = TextModels(c, embedder_factory=lambda e: use_fake_embedder)
+    df = codes.run(segment.run(tokenize.run(df, c.tokenize, m.stopwords), c.segment), m.rules)
+    ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    X, _ = embed_texts(df.loc[ok, S.TEXT_NORM].tolist(), m.embedder, None)
+    df = classify.run(df, ok, X, m.cx_model, m.st_model)
+    df, segments = sentiment.run(df, c.sentiment, m.lexicon, m.sent_model, X)
+    for col in ["cx_dimensions", "cx_SENSE", "cx_RELATE", "journey_stage", "journey_confidence", "sentiment_label",
+                "sentiment_score", "sentiment_evidence", "codes"]:
+        assert new.items[col].tolist() == df[col].tolist() or np.allclose(new.items[col], df[col], equal_nan=True,
+                                                                           rtol=0, atol=0), col
+    pd.testing.assert_frame_equal(new.segments.reset_index(drop=True), segments.reset_index(drop=True))
