@@ -98,7 +98,9 @@ def engines(args, tmp: Path) -> dict:
     out = {}
     for name, path in (("sample_week", SAMPLE), (f"distinct_{args.distinct}", big)):
         local = run(path, tmp / f"{name}_local")
+        print(name, "local", json.dumps(local), file=sys.stderr, flush=True)
         ray = run(path, tmp / f"{name}_ray", "ray", args.workers)
+        print(name, "ray", json.dumps(ray), file=sys.stderr, flush=True)
         out[name] = {"local": local, "ray": ray,
                      "ray_vs_local_throughput_wall": round(local["wall_s"] / ray["wall_s"], 3),
                      "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3)}

@@ -73,8 +73,12 @@ def test_batches_do_not_change_the_answers(tmp_path, repeated_csv, use_fake_embe
         assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "many" / f).read_bytes(), f
 
 
-def test_timings_still_name_each_stage(tmp_path, small_csv, use_fake_embedder):
-    res = run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path))
+def test_timings_still_name_each_stage_and_progress_counts_texts(tmp_path, small_csv, use_fake_embedder):
+    events = []
+    res = run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path, **{"engine.batch_size": 16}),
+                       progress=lambda stage, d, t: events.append((d, t)) if stage == "texts" and t else None)
+    n = res.manifest["engine"]["distinct_texts"]
+    assert events[-1] == (n, n) and [d for d, _ in events] == sorted(d for d, _ in events) and len(events) > 4
     t = res.manifest["timings_s"]
     assert {"tokenize", "segment", "codes", "embed", "classify", "sentiment", "topics"} <= set(t) and "texts" not in t
     assert res.manifest["engine"]["kind"] == "local" and res.manifest["engine"]["stage_seconds"]["embed"] >= 0

@@ -15,11 +15,16 @@ class LocalEngine:
 
     def map(self, texts: list[str], progress=None) -> TextResults:
         """Batches bound the memory the spaCy Docs take; the models stay loaded across them."""
-        batches = []
-        for start in range(0, len(texts), self.batch_size):
-            batches.append(analyse_texts(texts[start : start + self.batch_size], self.models))
+        batches, n = [], len(texts)
+        for start in range(0, n, self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            within = None
+            if progress:  # distinct texts done, advanced as the batch's embedding progresses (its slow part)
+                def within(d: int, t: int, start: int = start, size: int = len(batch)) -> None:
+                    progress(start + (round(size * d / t) if t else 0), n)
+            batches.append(analyse_texts(batch, self.models, within))
             if progress:
-                progress(min(start + self.batch_size, len(texts)), len(texts))
+                progress(start + len(batch), n)
         return TextResults.from_batches(batches or [analyse_texts([], self.models)])
 
     def describe(self) -> dict:

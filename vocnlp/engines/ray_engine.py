@@ -152,9 +152,9 @@ class RayEngine:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         import pyarrow as pa
 
-        blocks = [pa.table({POS: np.arange(s, min(s + ecfg.batch_size, len(texts))),
-                            S.TEXT_NORM: texts[s : s + ecfg.batch_size]})
-                  for s in range(0, len(texts), ecfg.batch_size)]  # one block per batch: the unit the actors share
+        size = min(ecfg.batch_size, -(-len(texts) // ecfg.num_workers))  # every worker gets a batch
+        blocks = [pa.table({POS: np.arange(s, min(s + size, len(texts))), S.TEXT_NORM: texts[s : s + size]})
+                  for s in range(0, len(texts), size)]  # one block per batch: the unit the actors share
         hook = {KILL_ONCE_ENV: os.environ[KILL_ONCE_ENV]} if os.environ.get(KILL_ONCE_ENV) else None
         ds = ray.data.from_arrow(blocks).map_batches(
             TextActor, fn_constructor_args=(self.cfg,), batch_size=None, batch_format="pyarrow",
