@@ -218,7 +218,7 @@ def test_cache_round_trip_keeps_a_tracked_result():
 
 # -- start-up ---------------------------------------------------------------------------------------
 
-HEAVY = ("bertopic", "torch", "sentence_transformers", "sklearn", "umap", "transformers", "numba")
+HEAVY = ("bertopic", "torch", "sentence_transformers", "sklearn", "umap", "transformers", "numba", "ray")
 
 
 def _loaded_after(code: str) -> list[str]:

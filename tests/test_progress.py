@@ -62,7 +62,7 @@ def test_row_stages_count_rows_and_uncounted_stages_show_no_rate():
     assert "0:00:02" in cls
 
 
-def test_cli_reports_embedding_progress_and_quiet_shows_none(tmp_path, small_csv, monkeypatch, use_fake_embedder):
+def test_cli_reports_text_progress_and_quiet_shows_none(tmp_path, small_csv, monkeypatch, use_fake_embedder):
     from typer.testing import CliRunner
 
     import vocnlp.cli.main as cli
@@ -88,7 +88,7 @@ def test_cli_reports_embedding_progress_and_quiet_shows_none(tmp_path, small_csv
     runner = CliRunner()
     out = runner.invoke(cli.app, ["run", str(small_csv), "--output", str(tmp_path / "run"), *args])
     assert out.exit_code == 0, (out.output, out.stderr if out.stderr_bytes else "", repr(out.exception))
-    embed = [c for c in calls if c[0] == "embed"]
+    embed = [c for c in calls if c[0] == "texts"]  # the per-text stages, counted in distinct texts
     assert embed and embed[-1][1] == embed[-1][2] > 0  # counted to the end: a rate and a time left to show
     calls.clear()
     quiet = runner.invoke(cli.app, ["run", str(small_csv), "--output", str(tmp_path / "run2"), *args, "-q"])

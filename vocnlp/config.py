@@ -209,6 +209,16 @@ class ReportConfig(Section):
     top_issues: int = Field(10, ge=1)
 
 
+class EngineConfig(Section):
+    """How the per-text stages are mapped over the distinct texts (vocnlp.engines); the answers do not depend on it."""
+
+    kind: Literal["local", "ray"] = "local"  # local: in this process, no Ray; ray: Ray Data actors (pip install "vocnlp[ray]")
+    batch_size: int = Field(1024, ge=1)  # distinct texts per batch (ray: at most 1/num_workers of them)
+    num_workers: int = Field(2, ge=1)  # ray: actors, each loads the models once; also num_cpus of a local Ray started here
+    address: str | None = None  # ray: cluster address (host:port or ray://host:port); None = RAY_ADDRESS, else a local Ray
+    max_retries: int = Field(3, ge=0)  # ray: restarts of a dead actor and retries of its batch
+
+
 class RunConfig(Section):
     """The whole configuration. Field order follows the pipeline."""
 
@@ -228,6 +238,7 @@ class RunConfig(Section):
     drivers: DriversConfig = Field(default_factory=DriversConfig)
     codes: CodesConfig = Field(default_factory=CodesConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     # where relative resource paths are resolved; not part of the YAML
     base_dir: str | None = Field(default=None, exclude=True)

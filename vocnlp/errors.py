@@ -55,6 +55,12 @@ class BackendUnavailable(VocnlpError):
     code = "E500"
 
 
+class EngineError(VocnlpError):
+    """The configured engine cannot run (Ray missing, its cluster unreachable, a worker that keeps failing)."""
+
+    code = "E600"
+
+
 class RunWarning:
     """A warning recorded in the manifest (and shown in the summary), with a stable code."""
 

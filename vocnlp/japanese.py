@@ -199,7 +199,18 @@ def content_words(morphs: Sequence[Morph], pos: tuple[str, ...], stopwords: froz
 
 def noun_words(tokens: list[list[str]], morphs: list[Sequence[Morph]]) -> frozenset[str]:
     """Which content words are nouns (or noun compounds): topic labels prefer them."""
-    verbs_adjs = {m.base for ms in morphs for m in ms if m.pos1 in ("動詞", "形容詞")}
+    return nouns_among(tokens, (predicate_bases(ms) for ms in morphs))
+
+
+def predicate_bases(morphs: Sequence[Morph]) -> list[str]:
+    """The base forms of one text's verbs and adjectives (sorted): what :func:`noun_words` excludes, per text, so
+    the per-text stages can compute it where the Docs are and the driver only takes the union."""
+    return sorted({m.base for m in morphs if m.pos1 in ("動詞", "形容詞")})
+
+
+def nouns_among(tokens: list[list[str]], predicates) -> frozenset[str]:
+    """The content words that are no text's verb or adjective base (``predicates``: one list per text)."""
+    verbs_adjs = {b for bs in predicates for b in bs}
     return frozenset(w for ts in tokens for w in ts if w not in verbs_adjs)
 
 

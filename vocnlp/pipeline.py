@@ -29,22 +29,22 @@ from .backends import Embedder, create_embedder
 from .backends.cache import EmbeddingCache, embed_texts
 from .columns import choose_score_column
 from .config import RunConfig, config_from_mapping, load_config
+from .engines import TextModels, create_engine
+from .engines.texts import STAGES as TEXT_STAGES
+from .engines.texts import join_to_rows, segments_for_rows
 from .errors import InputError, RunWarning
 from .history import N_ROWS, HistoryStore
+from .japanese import nouns_among
 from .labels import LabelSet
-from .models.registry import build_sentiment_model, build_task_model
 from .periods import choose_for_run, parse_period
 from .report.render import ReportData, render_report
 from .stages import (
-    classify,
     clean,
     codes,
     ingest,
     insights,
     outputs,
-    segment,
     segment_topics,
-    sentiment,
     themes,
     tokenize,
     topics,
@@ -171,11 +171,14 @@ class _Run:
     # history
     store: HistoryStore | None = None
     history_state: HistoryState | None = None
-    # embed
+    # texts: the per-text stages (tokenize, segment, codes, embed, classify, sentiment) on the engine
+    models: TextModels | None = None
     embedder: Embedder | None = None
     cache: EmbeddingCache | None = None
     X: np.ndarray | None = None
     embed_stats: dict | None = None
+    text_seconds: dict[str, float] = field(default_factory=dict)
+    engine_info: dict | None = None
     # topics
     tr: topics.TopicResult | None = None
     topics_cached: bool = False
@@ -217,6 +220,10 @@ class _Run:
                            lambda d, t: self.report(stage, d, t))
 
     def close(self) -> None:
+        if self.models is not None:
+            self.models.close()
+            self.models = None
+            self.cache = None
         if self.cache is not None:
             self.cache.close()
             self.cache = None
@@ -244,21 +251,10 @@ def _clean(r: _Run) -> None:
     r.df = df
 
 
-def _tokenize(r: _Run) -> None:
-    """Adds morphology and content words to df."""
-    r.df = tokenize.run(r.df, r.cfg.tokenize, r.cfg.resolve(r.cfg.tokenize.stopwords))
-
-
-def _segment(r: _Run) -> None:
-    """Adds the sentence/clause segments to df."""
-    r.df = segment.run(r.df, r.cfg.segment)
-
-
 def _codes(r: _Run) -> None:
-    """Adds the analyst codes matched by the rules file (S.CODES); a bad rules file stops the run here, before
-    embedding."""
+    """Adds the analyst code rules (matched by the per-text stages); a bad rules file stops the run here, before
+    anything is analysed."""
     r.rules = codes.load(r.cfg.resolve(r.cfg.codes.rules) if r.cfg.codes.rules else None)
-    r.df = codes.run(r.df, r.rules)
 
 
 def _open_history(r: _Run) -> None:
@@ -297,13 +293,28 @@ def _open_history(r: _Run) -> None:
                                    previous=prev_emb, previous_weights=prev_weights, previous_tokens=prev_tokens)
 
 
-def _embed(r: _Run) -> None:
-    """Adds X (one embedding per analysed row, from the cache where possible) and the embedding counts."""
-    cfg = r.cfg
-    r.embedder = create_embedder(cfg.embed)
-    if cfg.embed.cache_dir:
-        r.cache = EmbeddingCache(cfg.embed.cache_dir, r.embedder.name, r.embedder.model_id)
-    r.X, r.embed_stats = r.embed(r.df.loc[r.ok_mask, S.TEXT_NORM].tolist())
+def _texts(r: _Run) -> None:
+    """Runs the per-text stages (tokenize, segment, codes, embed, classify, sentiment: vocnlp.engines) once per
+    distinct normalised text on the configured engine, and joins their columns back to the rows. Adds those columns
+    to df, X (one embedding per analysed row, gathered from the distinct texts'), the segments table (one set of
+    segments per analysed row), the label sets, the models' manifest entries and the embedding counts."""
+    ok = r.ok_mask
+    text_idx = np.full(len(r.df), -1, dtype=np.int64)
+    text_idx[ok], distinct = pd.factorize(r.df.loc[ok, S.TEXT_NORM].to_numpy())  # first-appearance order
+    texts = list(distinct)
+    r.models = TextModels(r.cfg, embedder_factory=create_embedder, rules=r.rules, load_rules=False)
+    r.embedder, r.cache = r.models.embedder, r.models.cache
+    r.cx_set, r.st_set = r.models.cx_set, r.models.st_set
+    r.model_info.update(r.models.info)
+    engine = create_engine(r.cfg, r.models)
+    res = engine.map(texts, lambda d, t: r.report("texts", d, t))
+    r.df = r.df.assign(**join_to_rows(res.per_text, text_idx))
+    r.X = res.X[text_idx[ok]]
+    r.segments = segments_for_rows(res, text_idx, r.df[S.ID].to_numpy(), r.df[S.ROW].to_numpy())
+    r.embed_stats = {"texts": int(ok.sum()), "unique": len(texts), **res.embedding}
+    r.text_seconds = res.seconds
+    r.engine_info = {**engine.describe(), "distinct_texts": len(texts), "batches": res.batches,
+                     "stage_seconds": {k: round(v, 4) for k, v in res.seconds.items()}}
 
 
 def _topics(r: _Run) -> None:
@@ -312,8 +323,8 @@ def _topics(r: _Run) -> None:
     ok_mask, cfg = r.ok_mask, r.cfg
     ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
     vector_tokens = r.df.loc[ok_mask, S.VECTOR_TOKENS].tolist()
-    nouns = tokenize.noun_words(ok_tokens, r.df.loc[ok_mask, tokenize.DOCS].tolist())
-    phrases = tokenize.key_phrases(r.df.loc[ok_mask, tokenize.DOCS].tolist(), cfg.resolve(cfg.tokenize.stopwords))
+    nouns = nouns_among(ok_tokens, r.df.loc[ok_mask, S.PREDICATES])
+    phrases = tokenize.phrases_of(r.df.loc[ok_mask, S.PHRASES])
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
     key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state, phrases) if cache else ""
     tr = cache.get(key) if cache else None
@@ -345,7 +356,7 @@ def _themes(r: _Run) -> None:
     if not cfg.enabled:
         return
     tokens = r.df.loc[r.ok_mask, S.TOKENS].tolist()
-    nouns = tokenize.noun_words(tokens, r.df.loc[r.ok_mask, tokenize.DOCS].tolist())  # theme labels prefer nouns
+    nouns = nouns_among(tokens, r.df.loc[r.ok_mask, S.PREDICATES])  # theme labels prefer nouns
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
@@ -362,34 +373,6 @@ def _themes(r: _Run) -> None:
     else:
         r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words,
                                      nouns=nouns)
-
-
-def _classify(r: _Run) -> None:
-    """Adds CX dimensions and journey stage to df, the label sets and the models' manifest entries."""
-    cfg = r.cfg
-    embedder_id = f"{r.embedder.name}/{r.embedder.model_id}"
-
-    def label_embed(texts: list[str]) -> np.ndarray:
-        return r.embed(texts, "labels")[0]
-
-    cx_model, r.cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, label_embed,
-                                                   embedder_id)
-    st_model, r.st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg, label_embed,
-                                                   embedder_id)
-    r.model_info.update(cx_dimension=cx_info, journey_stage=st_info)
-    cx_cfg = cfg.classify.cx_dimension
-    seg_embed = ((lambda texts: r.embed(texts, "classify")[0])
-                 if cx_cfg.per_segment and cx_cfg.method == "trained" else None)
-    r.df = classify.run(r.df, r.ok_mask, r.X, cx_model, st_model, cfg.classify.journey_stage.prior, seg_embed,
-                        cx_cfg.prior)
-
-
-def _sentiment(r: _Run) -> None:
-    """Adds sentiment per item to df and the segments table."""
-    cfg = r.cfg
-    sent_model, r.model_info["sentiment"] = build_sentiment_model(cfg, f"{r.embedder.name}/{r.embedder.model_id}")
-    seg_embed = (lambda texts: r.embed(texts, "sentiment")[0]) if sent_model is not None and cfg.sentiment.per_segment else None
-    r.df, r.segments = sentiment.run(r.df, cfg.sentiment, cfg.resolve(cfg.sentiment.lexicon), sent_model, r.X, seg_embed)
 
 
 def _segment_topics(r: _Run) -> None:
@@ -489,15 +472,11 @@ Step = Callable[[_Run], None]
 STAGES: list[tuple[str, Step]] = [
     ("ingest", _ingest),
     ("clean", _clean),
-    ("tokenize", _tokenize),
-    ("segment", _segment),
     ("codes", _codes),
     ("history", _open_history),
-    ("embed", _embed),
+    ("texts", _texts),  # timed per stage in the manifest: see _split_text_time
     ("topics", _topics),
     ("themes", _themes),
-    ("classify", _classify),
-    ("sentiment", _sentiment),
     ("segment_topics", _segment_topics),
     ("insights", _issues),
     ("insights", _drivers),
@@ -560,10 +539,25 @@ def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None
     finally:
         run.close()
     manifest = _manifest(run, started)
-    manifest["timings_s"] = dict(timer.timings)
+    manifest["timings_s"] = _split_text_time(timer.timings, run.text_seconds)
     return Analysis(items=run.items, segments=run.segments, topics=run.topic_tab, issues=run.issues,
                     manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables, codes=run.code_tab,
                     themes=run.theme_tab)
+
+
+def _split_text_time(timings: dict[str, float], seconds: dict[str, float]) -> dict[str, float]:
+    """The per-text map's wall time split over its stages (tokenize ... sentiment) in proportion to the time the
+    batches spent in each (summed over workers for the ray engine), so the timings still add up to the run's."""
+    out: dict[str, float] = {}
+    total = sum(seconds.values())
+    for name, t in timings.items():
+        if name != "texts":
+            out[name] = round(out.get(name, 0.0) + t, 4)
+            continue
+        for stage in TEXT_STAGES:
+            share = seconds.get(stage, 0.0) / total if total else 1.0 / len(TEXT_STAGES)
+            out[stage] = round(out.get(stage, 0.0) + t * share, 4)
+    return out
 
 
 def _manifest(r: _Run, started: datetime) -> dict:
@@ -596,6 +590,7 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "themes": None if r.themes is None else {**r.themes.params, "n_themes": len(r.theme_tab)},
         "history": r.history_info,
         "drivers": r.driver_info,
+        "engine": r.engine_info,
         "warnings": [w.as_dict() for w in r.warnings],
         "timings_s": {},
     }

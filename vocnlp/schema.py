@@ -38,6 +38,8 @@ TOKENS = "_tokens"  # list[str] content-word base forms per item
 IS_DUPLICATE = "_duplicate"  # bool per item, written to items as DUPLICATE
 VECTOR_TOKENS = "_vector_tokens"  # content words for the topic vectors (names as written only label topics)
 DOCS = "_docs"  # spaCy Doc per analysed item (None for the others), see vocnlp.nlp
+PHRASES = "_phrases"  # str: the item's key-phrase candidates as JSON (vocnlp.phrases), which name its topic
+PREDICATES = "_predicates"  # list[str]: base forms of the item's verbs and adjectives (topic labels prefer nouns)
 
 # -- statuses ---------------------------------------------------------------------------------
 STATUS_OK = "ok"

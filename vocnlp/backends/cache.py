@@ -26,7 +26,9 @@ class EmbeddingCache:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{backend}__{model_id}")[:150]
         self.path = Path(cache_dir) / f"{safe}.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
+        # one connection used by one caller at a time, though maybe from another thread (a Ray Data actor runs its
+        # calls on a thread of its own)
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB NOT NULL)")
 

@@ -45,8 +45,8 @@ app.add_typer(label_app, name="label")
 err_console = Console(stderr=True)
 console = Console(soft_wrap=True)
 
-STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions"}
-STAGE_UNIT = {"embed": "texts", "labels": "texts"}  # the embedder counts distinct texts; other stages count rows
+STAGE_JA = {"embed": "embedding comments", "labels": "embedding label descriptions", "texts": "analysing distinct texts"}
+STAGE_UNIT = {"embed": "texts", "labels": "texts", "texts": "texts"}  # distinct texts; other stages count rows
 
 
 class RateColumn(ProgressColumn):
@@ -147,6 +147,9 @@ def run(
     split: Annotated[Optional[str], typer.Option("--split", help="Backfill: cut INPUT by its date column into "
                                                  "week | month | quarter periods and run each in order into the "
                                                  "history, one run folder per period inside --output.")] = None,
+    engine: Annotated[Optional[str], typer.Option("--engine", help="local (default: in this process) | ray (Ray Data "
+                                                  "actors on the cluster at engine.address / RAY_ADDRESS, else a local "
+                                                  "Ray; pip install \"vocnlp[ray]\"). Overrides engine.kind.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summary.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-v, -vv).")] = 0,
 ) -> None:
@@ -163,6 +166,8 @@ def run(
         overrides["input.id_column"] = id_column
     if not history:
         overrides["history.enabled"] = False
+    if engine:
+        overrides["engine.kind"] = engine
     if split:
         _run_split(input, output, config, overrides, split, period, quiet)
         return

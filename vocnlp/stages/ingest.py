@@ -518,7 +518,7 @@ def _to_strings(df: pd.DataFrame) -> pd.DataFrame:
 
 # columns the stages add to the frame: an input column with one of these names would be overwritten
 RESERVED_COLUMNS = frozenset({S.ROW, S.TEXT_RAW, S.TEXT_NORM, S.PII_COUNT, S.SEGMENTS, S.TOKENS, S.IS_DUPLICATE,
-                              S.DOCS, S.VECTOR_TOKENS, "_morphs"})
+                              S.DOCS, S.VECTOR_TOKENS, S.PREDICATES, S.PHRASES, "_morphs"})
 
 
 def _unique_columns(names: list) -> tuple[list[str], dict[str, str], bool]:

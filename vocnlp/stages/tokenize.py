@@ -9,6 +9,7 @@ morphology itself lives in :mod:`vocnlp.japanese`; the Doc carries it (``doc._.m
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -64,4 +65,22 @@ def key_phrases(docs: list, stopwords_path: Path) -> list[list[Phrase]]:
         if id(d) not in seen:
             seen[id(d)] = _key_phrases(d._.morphs, stop)
         out.append(seen[id(d)])
+    return out
+
+
+def phrases_json(docs: list, stopwords_path: Path) -> list[str]:
+    """:func:`key_phrases` as one JSON string per item (plain data: it crosses process boundaries as Arrow)."""
+    return [json.dumps([[p.text, list(p.nouns), p.predicate] for p in ps], ensure_ascii=False)
+            for ps in key_phrases(docs, stopwords_path)]
+
+
+def phrases_of(values) -> list[list[Phrase]]:
+    """The key-phrase candidates back from :func:`phrases_json` ('' for rows not analysed); rows that share a text
+    are parsed once."""
+    seen: dict[str, list[Phrase]] = {}
+    out = []
+    for v in values:
+        if v not in seen:
+            seen[v] = [Phrase(t, tuple(n), p) for t, n, p in json.loads(v)] if v else []
+        out.append(seen[v])
     return out

@@ -1,0 +1,128 @@
+"""Per-distinct-text cost and local vs ray engine throughput, end to end through `vocnlp run`.
+
+    python benchmarks/bench_engines.py repeat  --distinct 300    # D distinct comments vs the same file with each 10x
+    python benchmarks/bench_engines.py engines --distinct 2000   # local vs ray (2 workers): a sample week, D distinct
+    python benchmarks/bench_engines.py speed --base /tmp/main_copy  # the default run on a sample week vs a checkout
+
+Every run is a fresh `vocnlp run --no-history` process with its own empty cache folder (embedding and topic caches
+off in effect), so each one embeds everything it analyses. Inputs with D distinct comments are built by
+recombining sentences of data/sample (load only, never training data): benchmarks/make_load.py when it exists,
+else the small generator below. Quote the ratios; single times on shared machines are noise.
+Writes benchmarks/engines_results.json (merged with earlier modes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "midori_2026-W46.csv"
+OUT = ROOT / "benchmarks" / "engines_results.json"
+
+
+def distinct_comments(n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` distinct comments, each 1-3 sentences of the sample weeks, with the sample's other columns."""
+    src = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(SAMPLE.parent.glob("*.csv"))])
+    pool = list(dict.fromkeys(s.strip() for t in src["text"] for s in re.split(r"(?<=[。！？!?])|\n+", t)
+                              if 4 <= len(s.strip()) <= 120))
+    rng = np.random.default_rng(seed)
+    seen: dict[str, None] = {}
+    while len(seen) < n:
+        k = rng.choice([1, 2, 3], p=[0.35, 0.45, 0.20])
+        parts = [pool[i] for i in rng.choice(len(pool), k, replace=False)]
+        seen.setdefault("".join(p if p[-1] in "。！？!?" else p + "。" for p in parts), None)
+    rows = src.sample(n, replace=True, random_state=seed).reset_index(drop=True)
+    rows["text"] = list(seen)
+    rows["id"] = [f"L-{i:07d}" for i in range(1, n + 1)]
+    return rows
+
+
+def run(input_path: Path, work: Path, engine: str = "local", workers: int = 2, code: Path = ROOT) -> dict:
+    """One `vocnlp run` in a fresh process and cache; wall and CPU seconds (CPU: the vocnlp process only, not Ray's
+    workers) and the manifest's per-text map time. ``code``: the checkout whose vocnlp runs."""
+    work.mkdir(parents=True, exist_ok=True)
+    conf = work / "config.yaml"
+    conf.write_text(f"embed: {{cache_dir: {work / 'cache'}}}\n"
+                    + (f"engine: {{kind: {engine}, num_workers: {workers}}}\n" if code == ROOT else ""),
+                    encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "vocnlp.cli.main", "run", str(input_path), "-o", str(work / "run"), "-c",
+                    str(conf), "--no-history", "-q"], check=True, cwd=work, env=env)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    m = json.loads((work / "run" / "manifest.json").read_text())
+    t = m["timings_s"]
+    texts = sum(t.get(k, 0.0) for k in ("tokenize", "segment", "codes", "embed", "classify", "sentiment"))
+    return {"rows": m["counts"]["read"], "wall_s": round(wall, 2),
+            "cpu_s": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 2),
+            "texts_s": round(texts, 2), "topics_s": t.get("topics"), "engine": m.get("engine")}
+
+
+def repeat(args, tmp: Path) -> dict:
+    base = distinct_comments(args.distinct, args.seed)
+    once, tenx = tmp / "once.csv", tmp / "tenx.csv"
+    base.to_csv(once, index=False)
+    rep = pd.concat([base.assign(id=base["id"] + f"-{k}") for k in range(10)]).sample(frac=1, random_state=1)
+    rep.to_csv(tenx, index=False)
+    a = run(once, tmp / "a")
+    b = run(tenx, tmp / "b")
+    return {"distinct": a, "repeated_10x": b, "ratio_wall": round(b["wall_s"] / a["wall_s"], 3),
+            "ratio_cpu": round(b["cpu_s"] / a["cpu_s"], 3)}
+
+
+def speed(args, tmp: Path) -> dict:
+    """The default local engine on a sample week against another checkout (--base, e.g. main before engines)."""
+    base = run(SAMPLE, tmp / "base", code=Path(args.base))
+    this = run(SAMPLE, tmp / "this")
+    return {"base": base, "this": this, "ratio_wall": round(this["wall_s"] / base["wall_s"], 3),
+            "ratio_cpu": round(this["cpu_s"] / base["cpu_s"], 3)}
+
+
+def engines(args, tmp: Path) -> dict:
+    big = tmp / "big.csv"
+    distinct_comments(args.distinct, args.seed).to_csv(big, index=False)
+    out = {}
+    for name, path in (("sample_week", SAMPLE), (f"distinct_{args.distinct}", big)):
+        local = run(path, tmp / f"{name}_local")
+        print(name, "local", json.dumps(local), file=sys.stderr, flush=True)
+        ray = run(path, tmp / f"{name}_ray", "ray", args.workers)
+        print(name, "ray", json.dumps(ray), file=sys.stderr, flush=True)
+        out[name] = {"local": local, "ray": ray,
+                     "ray_vs_local_throughput_wall": round(local["wall_s"] / ray["wall_s"], 3),
+                     "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3)}
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mode", choices=["repeat", "engines", "speed"])
+    p.add_argument("--base", help="speed: the checkout to compare with (a copy of main before this change)")
+    p.add_argument("--distinct", type=int, default=300)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        res = {"repeat": repeat, "engines": engines, "speed": speed}[args.mode](args, Path(d))
+    res["load_average_1m_at_end"] = os.getloadavg()[0]
+    print(json.dumps(res, ensure_ascii=False, indent=1))
+    old = json.loads(OUT.read_text()) if OUT.exists() else {}
+    old[f"{args.mode}_{args.distinct}"] = res
+    OUT.write_text(json.dumps(old, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

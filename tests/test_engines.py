@@ -1,0 +1,149 @@
+"""The per-text stages run once per distinct normalised text, on any engine, with the same answers."""
+
+import pandas as pd
+import pytest
+
+import vocnlp.engines.local as local
+from vocnlp.config import load_config
+from vocnlp.errors import BackendUnavailable, EngineError
+from vocnlp.pipeline import run_pipeline
+
+FILES = ["items.csv", "segments.csv", "topics.csv", "issues.csv"]
+
+
+def cfg(tmp_path, **over):
+    """Models trained on real embeddings refuse fake ones, so these tests use the untrained methods."""
+    return load_config(None, {"embed.cache_dir": str(tmp_path / "cache"), "classify.cx_dimension.method": "prototype",
+                              "classify.journey_stage.method": "prototype", "sentiment.method": "lexicon",
+                              "history.enabled": False, **over})
+
+
+@pytest.fixture
+def repeated_csv(tmp_path, small_csv):
+    """The 60 small rows three times over, interleaved, with one copy differing only in spacing (same normalised
+    text) and fresh ids."""
+    df = pd.read_csv(small_csv, dtype=str, keep_default_na=False)
+    copies = []
+    for k in range(3):
+        c = df.copy()
+        c["id"] = [f"{i}-{k}" for i in df["id"]]
+        if k == 2:
+            c["text"] = "  " + c["text"] + "　"
+        copies.append(c)
+    out = pd.concat(copies).sort_index(kind="stable").reset_index(drop=True)
+    path = tmp_path / "repeated.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+def test_each_distinct_text_is_analysed_once(tmp_path, repeated_csv, use_fake_embedder, monkeypatch):
+    seen = []
+    real = local.analyse_texts
+
+    def counting(texts, models, progress=None):
+        seen.extend(texts)
+        return real(texts, models, progress)
+
+    monkeypatch.setattr(local, "analyse_texts", counting)
+    res = run_pipeline(repeated_csv, tmp_path / "run", cfg(tmp_path))
+    items = pd.read_csv(tmp_path / "run" / "items.csv", dtype=str, keep_default_na=False)
+    ok = items[items.status == "ok"]
+    assert len(seen) == len(set(seen)) == res.manifest["engine"]["distinct_texts"] == len(ok) // 3
+    assert res.manifest["embedding"]["unique"] == len(seen) and res.manifest["embedding"]["texts"] == len(ok)
+    # the three copies of a comment carry the same per-text results
+    per_text = ["cx_dimensions", "cx_SENSE", "journey_stage", "journey_confidence", "sentiment_label",
+                "sentiment_score", "sentiment_evidence", "codes", "topic_id"]
+    ok = ok.assign(orig=ok["id"].str.rsplit("-", n=1).str[0])
+    assert (ok.groupby("orig")[per_text].nunique() == 1).all().all()
+    # one set of segments per analysed row, the row's own id and number
+    seg = pd.read_csv(tmp_path / "run" / "segments.csv", dtype=str, keep_default_na=False)
+    assert set(seg["id"]) == set(ok["id"])
+    seg = seg.assign(orig=seg["id"].str.rsplit("-", n=1).str[0], copy=seg["id"].str.rsplit("-", n=1).str[1])
+    texts = seg.groupby(["orig", "copy"])["text"].apply(tuple).unstack()
+    assert (texts["0"] == texts["1"]).all() and (texts["0"] == texts["2"]).all()
+    rows = dict(zip(items["id"], items["row"]))
+    assert (seg["row"] == seg["id"].map(rows)).all()
+
+
+def test_batches_do_not_change_the_answers(tmp_path, repeated_csv, use_fake_embedder):
+    run_pipeline(repeated_csv, tmp_path / "one", cfg(tmp_path))
+    res = run_pipeline(repeated_csv, tmp_path / "many", cfg(tmp_path / "b", **{"engine.batch_size": 7}))
+    assert res.manifest["engine"]["batches"] == -(-res.manifest["engine"]["distinct_texts"] // 7)
+    for f in FILES:
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "many" / f).read_bytes(), f
+
+
+def test_timings_still_name_each_stage_and_progress_counts_texts(tmp_path, small_csv, use_fake_embedder):
+    events = []
+    res = run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path, **{"engine.batch_size": 16}),
+                       progress=lambda stage, d, t: events.append((d, t)) if stage == "texts" and t else None)
+    n = res.manifest["engine"]["distinct_texts"]
+    assert events[-1] == (n, n) and [d for d, _ in events] == sorted(d for d, _ in events) and len(events) > 4
+    t = res.manifest["timings_s"]
+    assert {"tokenize", "segment", "codes", "embed", "classify", "sentiment", "topics"} <= set(t) and "texts" not in t
+    assert res.manifest["engine"]["kind"] == "local" and res.manifest["engine"]["stage_seconds"]["embed"] >= 0
+
+
+def test_ray_engine_without_ray_is_one_clear_error(tmp_path, small_csv, use_fake_embedder, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray looks like to `import ray`
+    with pytest.raises(BackendUnavailable, match=r"vocnlp\[ray\]"):
+        run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path, **{"engine.kind": "ray"}))
+
+
+def test_cli_engine_ray_without_ray_exits_2(tmp_path, small_csv, monkeypatch):
+    import sys
+
+    from typer.testing import CliRunner
+
+    from tests.conftest import FakeEmbedder
+    from vocnlp.cli.main import app
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    monkeypatch.setattr("vocnlp.pipeline.create_embedder", lambda c: FakeEmbedder())
+    conf = tmp_path / "c.yaml"
+    conf.write_text("classify: {cx_dimension: {method: prototype}, journey_stage: {method: prototype}}\n"
+                    "sentiment: {method: lexicon}\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(small_csv), "-o", str(tmp_path / "o"), "-c", str(conf), "--engine", "ray",
+                                 "--no-history", "-q"])
+    assert r.exit_code == 2
+    lines = [line for line in r.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: [E500]") and "Fix:" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreachable_ray_cluster_is_one_clear_error(tmp_path, small_csv, use_fake_embedder):
+    pytest.importorskip("ray")
+    with pytest.raises(EngineError, match=r"\[E600\] cannot reach the Ray cluster at 127\.0\.0\.1:9"):
+        run_pipeline(small_csv, tmp_path / "run", cfg(tmp_path, **{"engine.kind": "ray", "engine.address": "127.0.0.1:9"}))
+
+
+def test_per_text_results_equal_the_stages_run_row_by_row(tmp_path, repeated_csv, use_fake_embedder):
+    """The old composition (every stage over the row-level frame, one embedding per row) gives the same columns
+    and segments as the per-distinct-text map joined back to the rows."""
+    import numpy as np
+
+    from vocnlp import schema as S
+    from vocnlp.backends.cache import embed_texts
+    from vocnlp.engines import TextModels
+    from vocnlp.pipeline import analyze
+    from vocnlp.stages import classify, clean, codes, ingest, segment, sentiment, tokenize
+
+    c = cfg(tmp_path)
+    new = analyze(repeated_csv, c)
+    ing = ingest.read_input(repeated_csv, c.input)
+    df, _ = clean.run(ing.frame, ing.text_column, c.clean, c.privacy)
+    df[S.ID] = df[ing.id_column].astype(str)
+    m = TextModels(c, embedder_factory=lambda e: use_fake_embedder)
+    df = codes.run(segment.run(tokenize.run(df, c.tokenize, m.stopwords), c.segment), m.rules)
+    ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    X, _ = embed_texts(df.loc[ok, S.TEXT_NORM].tolist(), m.embedder, None)
+    df = classify.run(df, ok, X, m.cx_model, m.st_model)
+    df, segments = sentiment.run(df, c.sentiment, m.lexicon, m.sent_model, X)
+    for col in ["cx_dimensions", "cx_SENSE", "cx_RELATE", "journey_stage", "journey_confidence", "sentiment_label",
+                "sentiment_score", "sentiment_evidence", "codes"]:
+        assert new.items[col].tolist() == df[col].tolist() or np.allclose(new.items[col], df[col], equal_nan=True,
+                                                                           rtol=0, atol=0), col
+    pd.testing.assert_frame_equal(new.segments.drop(columns=[S.TOPIC_ID]).reset_index(drop=True),  # topic: driver-side
+                                  segments.reset_index(drop=True))

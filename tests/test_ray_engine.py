@@ -1,0 +1,58 @@
+"""The ray engine on a real local Ray (num_cpus=2, started here and shut down at the end): the local engine's
+answers byte for byte, and a worker killed mid-run is restarted, its batch retried, and nothing is lost."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_DIR
+from vocnlp.config import load_config
+from vocnlp.engines.ray_engine import KILL_ONCE_ENV
+from vocnlp.pipeline import run_pipeline
+
+ray = pytest.importorskip("ray")
+
+WEEK = SAMPLE_DIR / "midori_2026-W44.csv"
+FILES = ["items.csv", "segments.csv", "topics.csv", "issues.csv"]
+
+
+def cfg(cache: Path, kind: str):
+    # batches of 64 distinct texts: the week's ~300 are 5 batches, shared by the two actors
+    return load_config(None, {"embed.cache_dir": str(cache), "history.enabled": False, "engine.kind": kind,
+                              "engine.batch_size": 64, "engine.num_workers": 2})
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    res = run_pipeline(WEEK, out / "run", cfg(out / "cache", "local"))
+    assert res.manifest["engine"]["kind"] == "local"
+    return out
+
+
+def test_ray_engine_gives_the_local_engines_bytes(tmp_path, cluster, local_run):
+    res = run_pipeline(WEEK, tmp_path / "run", cfg(tmp_path / "cache", "ray"))  # a cold cache: the actors embed
+    e = res.manifest["engine"]
+    assert e["kind"] == "ray" and e["CPU"] == 2 and e["batches"] == -(-e["distinct_texts"] // 64) > 2
+    assert res.manifest["embedding"]["embedded"] == e["distinct_texts"]
+    for f in FILES:
+        assert (tmp_path / "run" / f).read_bytes() == (local_run / "run" / f).read_bytes(), f
+    assert ray.is_initialized()  # a Ray the caller started is left running
+
+
+def test_a_killed_worker_is_retried_and_nothing_is_lost(tmp_path, cluster, local_run, monkeypatch):
+    marker = tmp_path / "killed"
+    monkeypatch.setenv(KILL_ONCE_ENV, f"{marker}:130")  # the actor given the batch with text 130 dies once
+    res = run_pipeline(WEEK, tmp_path / "run", cfg(local_run / "cache", "ray"))
+    assert marker.exists() and int(marker.read_text()) != os.getpid()  # a worker process was killed
+    assert res.manifest["counts"]["read"] == res.manifest["counts"]["analysed"] + res.manifest["counts"]["skipped_total"]
+    for f in FILES:
+        assert (tmp_path / "run" / f).read_bytes() == (local_run / "run" / f).read_bytes(), f

@@ -1,0 +1,179 @@
+"""The ray engine: the per-text stages as Ray Data ``map_batches`` over an actor pool.
+
+Each actor builds :class:`TextModels` once and analyses one batch (a block of distinct texts) per call. Blocks
+carry their texts' positions, so the results are put back in text order whatever order the actors finish in, and
+the answers are the local engine's (tested byte for byte). A dead actor is restarted and its batch retried
+(``engine.max_retries``), so a worker killed mid-run loses nothing (tested). Ray is imported here only.
+
+Cluster: ``engine.address`` (or ``RAY_ADDRESS``); with neither, a Ray is started in this process with
+``engine.num_workers`` CPUs and shut down at the end; a Ray already initialised in this process is used as is.
+Every node needs vocnlp (same version) installed; the embedding cache (``embed.cache_dir``) is per node.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..config import RunConfig
+from ..errors import BackendUnavailable, EngineError
+from .texts import TextModels, TextResults, analyse_texts
+
+POS = "_pos"  # a text's position in the run's list of distinct texts
+KILL_ONCE_ENV = "VOCNLP_RAY_KILL_ONCE"  # tests: "MARKER_FILE:POS": the actor given text POS kills itself once
+# (read on the driver and handed to the actors' environment)
+
+
+def import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as err:
+        raise BackendUnavailable("engine 'ray' needs Ray, which is not installed.",
+                                 fix='pip install "vocnlp[ray]", or run with --engine local.') from err
+    return ray
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast (not after Ray's long connection retries) when nothing listens at host:port."""
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        return  # a form Ray understands and we do not parse: let ray.init judge it
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise EngineError(f"cannot reach the Ray cluster at {address} ({err.strerror or err}).",
+                          fix="start it (ray start --head), correct engine.address / RAY_ADDRESS, or run with "
+                              "--engine local.") from None
+
+
+def connect(ray, cfg: RunConfig) -> bool:
+    """Join the configured cluster or start a local Ray; True when this call started it (and must shut it down)."""
+    if ray.is_initialized():
+        return False
+    address = cfg.engine.address or os.environ.get("RAY_ADDRESS")
+    quiet = {"logging_level": logging.WARNING, "log_to_driver": False, "configure_logging": True}
+    if address:
+        _reachable(address)
+        try:
+            ray.init(address=address, **quiet)
+        except Exception as err:  # noqa: BLE001 - Ray raises many kinds for an unusable cluster
+            raise EngineError(f"cannot connect to the Ray cluster at {address} ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0] if str(err) else ''}).",
+                              fix="check engine.address / RAY_ADDRESS and that the cluster runs the same Ray and "
+                                  "Python versions, or run with --engine local.") from None
+    else:
+        ray.init(num_cpus=cfg.engine.num_workers, include_dashboard=False, **quiet)
+    return True
+
+
+class TextActor:
+    """One Ray actor: loads the models once, then analyses one block of distinct texts per call."""
+
+    def __init__(self, cfg: RunConfig):
+        self.models = TextModels(cfg)
+
+    def __call__(self, batch):
+        """Arrow in, Arrow out (Ray's own pandas conversions differ between Ray and pandas versions)."""
+        import pyarrow as pa
+
+        positions = batch.column(POS).to_numpy()
+        _kill_once_if_asked(positions)
+        out = analyse_texts(batch.column(S.TEXT_NORM).to_pylist(), self.models)
+        out[POS] = positions
+        return pa.Table.from_pandas(out, preserve_index=False)
+
+
+def _kill_once_if_asked(positions: np.ndarray) -> None:
+    """The failure test's hook: kill this worker process (as an OOM killer or a lost node would) the first time a
+    batch holding the chosen text arrives; the marker file makes it happen once."""
+    spec = os.environ.get(KILL_ONCE_ENV)
+    if not spec:
+        return
+    marker, _, pos = spec.rpartition(":")
+    if int(pos) in set(positions.tolist()) and not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _plain(value):
+    """Arrow gives list cells back as numpy arrays: make them the lists analyse_texts returned."""
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+class RayEngine:
+    kind = "ray"
+
+    def __init__(self, cfg: RunConfig, models: TextModels):
+        self.cfg = cfg
+        self.models = models  # for an input with nothing to analyse: no cluster needed
+        self.resources: dict = {}
+
+    def map(self, texts: list[str], progress=None) -> TextResults:
+        if not texts:
+            return TextResults.from_batches([analyse_texts([], self.models)])
+        ray = import_ray()
+        started = connect(ray, self.cfg)
+        try:
+            self.resources = {k: v for k, v in ray.cluster_resources().items() if k in ("CPU", "GPU", "memory")}
+            self.resources["nodes"] = len([n for n in ray.nodes() if n.get("Alive")])
+            parts = self._run(ray, texts, progress)
+        finally:
+            if started:
+                ray.shutdown()
+        per_text = pd.concat([p.to_pandas() for p in parts], ignore_index=True).sort_values(POS, kind="stable")
+        if not np.array_equal(per_text[POS].to_numpy(), np.arange(len(texts))):  # nothing lost, nothing twice
+            raise EngineError(f"the ray engine returned {len(per_text)} results for {len(texts)} texts.",
+                              fix="this is a bug; run with --engine local and report it.")
+        per_text = per_text.drop(columns=[POS]).reset_index(drop=True)
+        for c in per_text.columns:
+            if per_text[c].dtype == object:
+                per_text[c] = [_plain(v) for v in per_text[c]]
+        res = TextResults.from_batches([per_text])
+        res.batches = len(parts)
+        return res
+
+    def _run(self, ray, texts: list[str], progress) -> list[pd.DataFrame]:
+        ecfg = self.cfg.engine
+        ctx = ray.data.DataContext.get_current()
+        ctx.execution_options.preserve_order = True
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        import pyarrow as pa
+
+        size = min(ecfg.batch_size, -(-len(texts) // ecfg.num_workers))  # every worker gets a batch
+        blocks = [pa.table({POS: np.arange(s, min(s + size, len(texts))), S.TEXT_NORM: texts[s : s + size]})
+                  for s in range(0, len(texts), size)]  # one block per batch: the unit the actors share
+        hook = {KILL_ONCE_ENV: os.environ[KILL_ONCE_ENV]} if os.environ.get(KILL_ONCE_ENV) else None
+        ds = ray.data.from_arrow(blocks).map_batches(
+            TextActor, fn_constructor_args=(self.cfg,), batch_size=None, batch_format="pyarrow",
+            concurrency=min(ecfg.num_workers, len(blocks)), num_cpus=1,
+            max_restarts=ecfg.max_retries, max_task_retries=ecfg.max_retries,
+            runtime_env={"env_vars": hook} if hook else None)
+        parts, done = [], 0
+        try:
+            for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
+                parts.append(batch)
+                done += batch.num_rows
+                if progress:
+                    progress(done, len(texts))
+        except Exception as err:  # noqa: BLE001 - a stage's own error arrives wrapped by Ray
+            lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+            raise EngineError(f"the ray engine failed: {(lines[-1] if lines else type(err).__name__)[:400]}",
+                              fix="see the Ray logs (/tmp/ray/session_latest/logs), or run with --engine local.") from err
+        return parts
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "batch_size": self.cfg.engine.batch_size, "workers": self.cfg.engine.num_workers,
+                "address": self.cfg.engine.address or os.environ.get("RAY_ADDRESS") or "local", **self.resources}

@@ -1,0 +1,223 @@
+"""The per-text stages as one function over a batch of distinct texts, with the models loaded once per process.
+
+    models = TextModels(cfg)               # once per process or Ray actor: embedder, cache, code rules, classifiers
+    batch = analyse_texts(texts, models)   # one row per distinct normalised text, plain data
+    results = TextResults.from_batches([batch, ...])
+    columns = join_to_rows(results.per_text, text_idx)   # on the driver: every row gets its text's columns
+
+``analyse_texts`` runs tokenize, segment, codes, embed, classify and sentiment, in that order, by calling the
+stage modules' own ``run`` functions on a frame of the distinct texts (every one analysed), so a change to a
+stage applies to every engine. What it returns is plain data (strings, numbers, lists of them, one embedding per
+text) so that it can cross process boundaries as Arrow; spaCy Docs stay inside the batch. Every column a stage
+adds is joined back to the rows; rows not analysed get the empty value of the column's kind ([], "", NaN, False),
+as the stages give them. Clean is not part of it: it decides which rows are analysed and what their normalised
+text is, and already runs once per distinct raw text on the driver.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import schema as S
+from ..backends.cache import EmbeddingCache, embed_texts
+from ..config import RunConfig
+from ..japanese import predicate_bases
+from ..models.registry import build_sentiment_model, build_task_model
+from ..stages import classify, codes, segment, sentiment, tokenize
+
+STAGES = ("tokenize", "segment", "codes", "embed", "classify", "sentiment")  # in the order they run
+EMBEDDING = "_embedding"  # float32 vector per text (gathered into the row-level matrix, never joined as a column)
+SEG_PREFIX = "_seg_"  # the segment table's columns, one list per text (segments.csv is rebuilt per row from them)
+BATCH_INFO = "_batch"  # JSON on a batch's first row: seconds per stage, embedding counts, segment columns
+_BOOKKEEPING = (S.TEXT_NORM, S.STATUS, S.ROW, S.ID, S.DOCS)  # the batch frame's own columns, not joined back
+EMPTY_DIM = 384
+
+
+class TextModels:
+    """Everything the per-text stages load, once per process (the driver for the local engine, each Ray actor).
+
+    Built on the driver for every engine too: a missing or mismatched model fails here with its one-line error
+    before anything is embedded, and ``info`` / ``cx_set`` / ``st_set`` describe the models for the manifest.
+    ``embedder_factory`` defaults to :func:`vocnlp.backends.create_embedder` (the pipeline passes its own name for it,
+    which tests replace with a fake embedder)."""
+
+    def __init__(self, cfg: RunConfig, embedder_factory: Callable | None = None, rules: codes.CodeRules | None = None,
+                 load_rules: bool = True):
+        from ..backends import create_embedder
+
+        self.cfg = cfg
+        self.embedder = (embedder_factory or create_embedder)(cfg.embed)  # the model itself loads on first use
+        self.cache = (EmbeddingCache(cfg.embed.cache_dir, self.embedder.name, self.embedder.model_id)
+                      if cfg.embed.cache_dir else None)
+        self.stopwords = cfg.resolve(cfg.tokenize.stopwords)
+        self.lexicon = cfg.resolve(cfg.sentiment.lexicon)
+        if rules is None and load_rules:
+            rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
+        self.rules = rules
+        embedder_id = f"{self.embedder.name}/{self.embedder.model_id}"
+        label_embed = lambda texts: self.embed(texts)[0]  # noqa: E731 - prototype classifiers embed their labels
+        self.cx_model, self.cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg,
+                                                               label_embed, embedder_id)
+        self.st_model, self.st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg,
+                                                               label_embed, embedder_id)
+        self.sent_model, sent_info = build_sentiment_model(cfg, embedder_id)
+        self.info = {"cx_dimension": cx_info, "journey_stage": st_info, "sentiment": sent_info}
+
+    def embed(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
+        return embed_texts(texts, self.embedder, self.cache, self.cfg.embed.batch_size, progress)
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], name: str):
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
+def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """The per-text stages on one batch of distinct normalised texts (all analysed). One row per text, in order."""
+    cfg, n = m.cfg, len(texts)
+    seconds: dict[str, float] = {}
+    frame = pd.DataFrame({S.TEXT_NORM: list(texts), S.STATUS: [S.STATUS_OK] * n, S.ROW: np.arange(n),
+                          S.ID: [str(i) for i in range(n)]})
+    with _timed(seconds, "tokenize"):
+        frame = tokenize.run(frame, cfg.tokenize, m.stopwords)
+    with _timed(seconds, "segment"):
+        frame = segment.run(frame, cfg.segment)
+    with _timed(seconds, "codes"):
+        frame = codes.run(frame, m.rules)
+    with _timed(seconds, "embed"):
+        X, stats = m.embed(list(texts), progress)
+    seg_embed = lambda texts: m.embed(texts)[0]  # noqa: E731 - segments through the same embedder and cache
+    cx_cfg = cfg.classify.cx_dimension
+    with _timed(seconds, "classify"):
+        frame = classify.run(frame, np.ones(n, dtype=bool), X, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
+                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior)
+    with _timed(seconds, "sentiment"):
+        frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, X,
+                                   seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None)
+    out = frame.drop(columns=[c for c in _BOOKKEEPING if c in frame.columns]).reset_index(drop=True)
+    out[S.PREDICATES] = [predicate_bases(d._.morphs) for d in frame[S.DOCS]]  # topic labels prefer nouns
+    out[S.PHRASES] = tokenize.phrases_json(frame[S.DOCS].tolist(), m.stopwords)  # candidates for the topic labels
+    out[EMBEDDING] = list(X) if n else []
+    seg_columns = list(seg.columns)
+    owner = seg["row"].to_numpy(dtype=int) - 1 if len(seg) else np.zeros(0, dtype=int)  # the text each segment is of
+    for c in seg_columns:
+        if c in (S.ID, "row"):
+            continue
+        lists: list[list] = [[] for _ in range(n)]
+        for k, v in zip(owner, seg[c].tolist()):
+            lists[k].append(v)
+        out[SEG_PREFIX + c] = lists
+    info = json.dumps({"seconds": seconds, "embedding": {"cache_hits": stats["cache_hits"],
+                                                         "embedded": stats["embedded"]},
+                       "segment_columns": seg_columns})
+    out[BATCH_INFO] = [info] + [""] * (n - 1) if n else []
+    return out
+
+
+@dataclass
+class TextResults:
+    """The per-text stages' results for all distinct texts, in the order they were given."""
+
+    per_text: pd.DataFrame  # one row per distinct text: the columns joined back to the rows, and the segment lists
+    X: np.ndarray  # one embedding per distinct text
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage, summed over batches (and workers)
+    embedding: dict[str, int] = field(default_factory=dict)  # cache_hits, embedded
+    segment_columns: list[str] = field(default_factory=list)
+    batches: int = 0
+
+    @classmethod
+    def from_batches(cls, batches: list[pd.DataFrame]) -> TextResults:
+        """Concatenate ``analyse_texts`` results (in text order); the empty batch of no texts gives the columns."""
+        per_text = pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0].reset_index(drop=True)
+        seconds = dict.fromkeys(STAGES, 0.0)
+        embedding = {"cache_hits": 0, "embedded": 0}
+        seg_columns: list[str] = [S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"]
+        for info in per_text[BATCH_INFO] if len(per_text) else []:
+            if info:
+                d = json.loads(info)
+                for k, v in d["seconds"].items():
+                    seconds[k] = seconds.get(k, 0.0) + v
+                for k, v in d["embedding"].items():
+                    embedding[k] += v
+                seg_columns = d["segment_columns"]
+        X = (np.stack([np.asarray(v, dtype=np.float32) for v in per_text[EMBEDDING]]) if len(per_text)
+             else np.zeros((0, EMPTY_DIM), dtype=np.float32))
+        per_text = per_text.drop(columns=[EMBEDDING, BATCH_INFO])
+        return cls(per_text, X, seconds, embedding, seg_columns, len(batches))
+
+
+def _empty_like(values: pd.Series):
+    """What a row that is not analysed holds in a column of this kind."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return False
+    if pd.api.types.is_float_dtype(values.dtype):
+        return np.nan
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return 0
+    first = next((v for v in values if v is not None), "")
+    return [] if isinstance(first, list) else ""
+
+
+def join_to_rows(per_text: pd.DataFrame, text_idx: np.ndarray) -> dict[str, object]:
+    """Each per-text column as a row-level column: row r gets text ``text_idx[r]``'s value (-1: not analysed)."""
+    ok = text_idx >= 0
+    take = text_idx[ok]
+    out: dict[str, object] = {}
+    for c in per_text.columns:
+        if c.startswith(SEG_PREFIX):
+            continue
+        values = per_text[c]
+        empty = _empty_like(values)
+        if isinstance(empty, list):  # lists (tokens, segments) are shared by the rows of one text, never modified
+            vals = values.tolist()
+            out[c] = [vals[i] if i >= 0 else [] for i in text_idx]
+            continue
+        arr = values.to_numpy()
+        col = np.full(len(text_idx), empty, dtype=arr.dtype if arr.dtype != bool else bool)
+        if arr.dtype == object:
+            col = np.full(len(text_idx), empty, dtype=object)
+        col[ok] = arr[take]
+        out[c] = col
+    return out
+
+
+def segments_for_rows(results: TextResults, text_idx: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
+    """segments.csv: every analysed row's segments in row order (its text's segments, with the row's id and number)."""
+    columns = results.segment_columns
+    seg_cols = [c for c in columns if c not in (S.ID, "row")]
+    if not len(results.per_text):
+        return pd.DataFrame(columns=columns)
+    per_text = results.per_text
+    counts = np.array([len(x) for x in per_text[SEG_PREFIX + seg_cols[0]]], dtype=int)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ok_rows = np.where(text_idx >= 0)[0]
+    t = text_idx[ok_rows]
+    n_r = counts[t]
+    total = int(n_r.sum())
+    take = np.repeat(starts[t], n_r) + (np.arange(total) - np.repeat(np.cumsum(n_r) - n_r, n_r))
+    data: dict[str, object] = {}
+    for c in columns:
+        if c == S.ID:
+            data[c] = np.repeat(np.asarray(ids, dtype=object)[ok_rows], n_r)
+        elif c == "row":
+            data[c] = np.repeat(np.asarray(rows, dtype=np.int64)[ok_rows] + 1, n_r)
+        else:
+            flat = pd.Series([v for lst in per_text[SEG_PREFIX + c] for v in lst])
+            data[c] = flat.to_numpy()[take] if total else flat.to_numpy()[:0]
+    return pd.DataFrame(data, columns=columns)
