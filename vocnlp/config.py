@@ -162,8 +162,7 @@ class TaskConfig(Section):
 
 class ClassifyConfig(Section):
     cx_dimension: TaskConfig = Field(
-        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension",
-                                           per_segment=True)
+        default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension")
     )
     journey_stage: TaskConfig = Field(
         default_factory=lambda: TaskConfig(labels="builtin:labels/journey_stage.yaml", model="builtin:models/journey_stage")
