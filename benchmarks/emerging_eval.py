@@ -49,7 +49,8 @@ class Scenario:
 
 
 # our own comments (data/train: several registers and domains), committed, so CI checks the mechanism
-OWN = Scenario("data/train/予約", "data/train/*.csv", "予約", n_weeks=3)
+# the seed and real-style files (a fixed set: a labelled file added later must not change the weeks this builds)
+OWN = Scenario("data/train/予約", "data/train/[rs]e*_*.csv", "予約", n_weeks=3)
 SCENARIOS = [
     Scenario("fukui_inconvenience/駐車場", "fukui_inconvenience", "駐車場"),
     Scenario("fukui_inconvenience/トイレ", "fukui_inconvenience", "トイレ"),

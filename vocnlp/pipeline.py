@@ -637,8 +637,8 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.Da
     items = ok.iloc[first].reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
     items["_embedding"] = list(np.asarray(X[first], dtype=np.float32))
-    if S.VECTOR_TOKENS in ok.columns:  # next period's emerging sub-topics cluster both weeks' words together
-        items["_tokens"] = [list(t) for t in ok[S.VECTOR_TOKENS].iloc[first]]
+    if S.VECTOR_TOKENS in df.columns:  # next period's emerging sub-topics cluster both weeks' words together
+        items["_tokens"] = [list(t) for t in df.loc[ok_mask, S.VECTOR_TOKENS].iloc[first]]
     return items
 
 
