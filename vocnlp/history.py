@@ -128,21 +128,15 @@ class HistoryStore:
             items[N_ROWS] = 1
         return items
 
-    def previous_embeddings(self, period: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """The previous period's distinct embeddings (float32, one row per stored item) and their row counts."""
-        items = self.previous_items(period, ["_embedding", N_ROWS])
+    def previous_embeddings(self, period: str) -> tuple[np.ndarray, np.ndarray, list[list[str]] | None] | None:
+        """The previous period's distinct embeddings (float32, one row per stored item), their row counts and their
+        clustering words (None for histories written before the words were stored), from one read of its file."""
+        items = self.previous_items(period, ["_embedding", N_ROWS, "_tokens"])
         if items is None or not len(items):
             return None
+        tokens = [list(t) for t in items["_tokens"]] if "_tokens" in items.columns else None
         return (np.vstack(items["_embedding"].to_numpy()).astype(np.float32),
-                items[N_ROWS].to_numpy(dtype=np.int64))
-
-    def previous_tokens(self, period: str) -> list[list[str]] | None:
-        """The previous period's clustering words, one list per stored item (in ``previous_embeddings`` order);
-        None for histories written before they were stored."""
-        items = self.previous_items(period, ["_tokens"])
-        if items is None or "_tokens" not in items.columns:
-            return None
-        return [list(t) for t in items["_tokens"]]
+                items[N_ROWS].to_numpy(dtype=np.int64), tokens)
 
     def _rows(self, table: str, before: str | None, order: str) -> pd.DataFrame:
         where, args = ("WHERE period < ?", [before]) if before else ("", [])

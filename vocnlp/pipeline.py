@@ -183,6 +183,7 @@ class _Run:
     tr: topics.TopicResult | None = None
     topics_cached: bool = False
     closeness: np.ndarray | None = None
+    nouns: frozenset[str] = frozenset()  # the analysed comments' content words that are nouns (labels prefer them)
     # themes (None with themes.enabled off)
     themes: themes.ThemeResult | None = None
     theme_tab: pd.DataFrame | None = None
@@ -284,9 +285,7 @@ def _open_history(r: _Run) -> None:
         r.warnings.append(RunWarning("W302", f"later periods {later} are already stored; they were compared with the "
                                              f"earlier state of {period}. Re-run them to refresh."))
     r.store = store
-    prev = store.previous_embeddings(period)
-    prev_emb, prev_weights = prev or (None, None)
-    prev_tokens = store.previous_tokens(period) if prev is not None else None  # None: histories without stored words
+    prev_emb, prev_weights, prev_tokens = store.previous_embeddings(period) or (None, None, None)
     periods = store.periods()
     r.history_state = HistoryState(registry=store.registry(period), next_id=store.next_topic_id(period),
                                    reference_mean=store.reference_mean() if periods and periods[0] < period else None,
@@ -323,7 +322,7 @@ def _topics(r: _Run) -> None:
     ok_mask, cfg = r.ok_mask, r.cfg
     ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
     vector_tokens = r.df.loc[ok_mask, S.VECTOR_TOKENS].tolist()
-    nouns = nouns_among(ok_tokens, r.df.loc[ok_mask, S.PREDICATES])
+    nouns = r.nouns = nouns_among(ok_tokens, r.df.loc[ok_mask, S.PREDICATES])
     phrases = tokenize.phrases_of(r.df.loc[ok_mask, S.PHRASES])
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
     key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state, phrases) if cache else ""
@@ -355,8 +354,7 @@ def _themes(r: _Run) -> None:
     cfg, tr = r.cfg.themes, r.tr
     if not cfg.enabled:
         return
-    tokens = r.df.loc[r.ok_mask, S.TOKENS].tolist()
-    nouns = nouns_among(tokens, r.df.loc[r.ok_mask, S.PREDICATES])  # theme labels prefer nouns
+    tokens, nouns = r.df.loc[r.ok_mask, S.TOKENS].tolist(), r.nouns  # theme labels prefer nouns
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)

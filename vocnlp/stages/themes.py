@@ -39,7 +39,7 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import ThemesConfig
-from .topics import l2_normalize, readable_word
+from .topics import centroids_of, l2_normalize, readable_word
 
 THEME_ID = "theme_id"
 THEME_LABEL = "theme_label"
@@ -110,13 +110,7 @@ def topic_centroids(embeddings: np.ndarray, assignments: np.ndarray, mean: np.nd
     if not len(embeddings):
         return {}
     mu = embeddings.mean(axis=0) if mean is None else mean
-    normed = l2_normalize(embeddings - mu)
-    out = {}
-    for t in np.unique(assignments):
-        if t >= 0:
-            c = normed[assignments == t].mean(axis=0)
-            out[int(t)] = c / (np.linalg.norm(c) or 1.0)
-    return out
+    return centroids_of(l2_normalize(embeddings - mu), assignments)
 
 
 # -- labels --------------------------------------------------------------------------------------------

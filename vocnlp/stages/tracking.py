@@ -305,17 +305,14 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
         pool = np.sort(np.random.RandomState(cfg.seed).choice(len(pool), cfg.max_cluster_docs, replace=False))
     N = len(pool)
     now = (pool < n).astype(int)
-    was = 1 - now
-    n_s, m_s = int(now.sum()), max(1, int(was.sum()))
+    n_s, m_s = int(now.sum()), int(N - now.sum())
     Z = linkage(V[pool], "ward")
     kids = Z[:, :2].astype(int)
     count_now, size = np.r_[now, np.zeros(N - 1, int)], np.r_[np.ones(N, int), np.zeros(N - 1, int)]
-    count_was = np.r_[was, np.zeros(N - 1, int)]
     for i, (a, b) in enumerate(kids):
         count_now[N + i], size[N + i] = count_now[a] + count_now[b], size[a] + size[b]
-        count_was[N + i] = count_was[a] + count_was[b]
     nodes = [j for j in range(N, 2 * N - 1) if count_now[j] >= min_size and size[j] <= N / 3]
-    p = [two_proportion_p(int(count_now[j]), n_s, int(count_was[j]), m_s) for j in nodes]
+    p = [two_proportion_p(int(count_now[j]), n_s, int(size[j] - count_now[j]), m_s) for j in nodes]
     q = benjamini_hochberg(p)
 
     def leaves(j: int) -> np.ndarray:
@@ -330,7 +327,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
 
     kept, used = [], np.zeros(N, dtype=bool)
     for j, _p, qv in sorted(zip(nodes, p, q), key=lambda t: t[1]):
-        grown = count_now[j] / n_s >= cfg.subtopic_min_growth * count_was[j] / m_s
+        grown = count_now[j] / n_s >= cfg.subtopic_min_growth * (size[j] - count_now[j]) / m_s
         if qv >= cfg.subtopic_q or not grown:
             continue
         inside = leaves(j)
@@ -345,7 +342,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
             members = np.union1d(members, rest[sims >= np.percentile(l2_normalize(V[members]) @ centre,
                                                                       cfg.assign_percentile)])
         centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
-        kept.append((members, centroid, int(count_was[j]), float(qv)))
+        kept.append((members, centroid, int(size[j] - count_now[j]), float(qv)))
     groups = _merge_similar(kept, normed, cfg.merge_threshold)
     rows: list[dict] = []
     for members, centroid, *_ in groups:
