@@ -2,6 +2,7 @@
 
     python benchmarks/bench_engines.py repeat  --distinct 300    # D distinct comments vs the same file with each 10x
     python benchmarks/bench_engines.py engines --distinct 2000   # local vs ray (2 workers): a sample week, D distinct
+    python benchmarks/bench_engines.py engines --distinct 4000 --rows 8000 --no-sample-week  # make_load.py input
     python benchmarks/bench_engines.py speed --base /tmp/main_copy  # the default run on a sample week vs a checkout
 
 Every run is a fresh `vocnlp run --no-history` process with its own empty cache folder (embedding and topic caches
@@ -69,7 +70,10 @@ def run(input_path: Path, work: Path, engine: str = "local", workers: int = 2, c
     texts = sum(t.get(k, 0.0) for k in ("tokenize", "segment", "codes", "embed", "classify", "sentiment"))
     return {"rows": m["counts"]["read"], "wall_s": round(wall, 2),
             "cpu_s": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 2),
-            "texts_s": round(texts, 2), "topics_s": t.get("topics"), "engine": m.get("engine")}
+            "texts_s": round(texts, 2), "topics_s": t.get("topics"), "timings_s": t,
+            # seconds the batches spent in the per-text stages, summed over workers: per-core throughput
+            "worker_s": round(sum((m.get("engine") or {}).get("stage_seconds", {}).values()), 2),
+            "engine": m.get("engine")}
 
 
 def repeat(args, tmp: Path) -> dict:
@@ -94,16 +98,26 @@ def speed(args, tmp: Path) -> dict:
 
 def engines(args, tmp: Path) -> dict:
     big = tmp / "big.csv"
-    distinct_comments(args.distinct, args.seed).to_csv(big, index=False)
+    if args.rows:  # benchmarks/make_load.py: ROWS rows holding D distinct comments
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import make_load
+
+        make_load.write(make_load.build(args.rows, args.distinct, args.seed), big)
+    else:
+        distinct_comments(args.distinct, args.seed).to_csv(big, index=False)
     out = {}
-    for name, path in (("sample_week", SAMPLE), (f"distinct_{args.distinct}", big)):
+    inputs = [] if args.no_sample_week else [("sample_week", SAMPLE)]
+    inputs.append((f"rows_{args.rows}_distinct_{args.distinct}" if args.rows else f"distinct_{args.distinct}", big))
+    for name, path in inputs:
         local = run(path, tmp / f"{name}_local")
         print(name, "local", json.dumps(local), file=sys.stderr, flush=True)
         ray = run(path, tmp / f"{name}_ray", "ray", args.workers)
         print(name, "ray", json.dumps(ray), file=sys.stderr, flush=True)
         out[name] = {"local": local, "ray": ray,
                      "ray_vs_local_throughput_wall": round(local["wall_s"] / ray["wall_s"], 3),
-                     "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3)}
+                     "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3),
+                     "texts_per_worker_s": {k: round(v["engine"]["distinct_texts"] / v["worker_s"], 3)
+                                            for k, v in (("local", local), ("ray", ray))}}
     return out
 
 
@@ -114,13 +128,15 @@ def main() -> None:
     p.add_argument("--distinct", type=int, default=300)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rows", type=int, default=0, help="engines: build the input with make_load.py (ROWS rows)")
+    p.add_argument("--no-sample-week", action="store_true", help="engines: only the built input")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         res = {"repeat": repeat, "engines": engines, "speed": speed}[args.mode](args, Path(d))
     res["load_average_1m_at_end"] = os.getloadavg()[0]
     print(json.dumps(res, ensure_ascii=False, indent=1))
     old = json.loads(OUT.read_text()) if OUT.exists() else {}
-    old[f"{args.mode}_{args.distinct}"] = res
+    old[f"{args.mode}_{args.distinct}" + (f"_rows_{args.rows}" if args.rows else "")] = res
     OUT.write_text(json.dumps(old, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
