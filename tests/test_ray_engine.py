@@ -67,15 +67,15 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(tmp_path, cluster, local
 @pytest.mark.slow
 def test_two_nodes_both_do_batches_and_give_the_local_engines_bytes(tmp_path):
     """benchmarks/bench_ray_cluster.py: two raylets (1 CPU each) started with `ray start`, `vocnlp run --engine ray`
-    with RAY_ADDRESS at the head; about 2 minutes on a loaded 2-core machine."""
+    with RAY_ADDRESS at the head, then the local engine; 2-5 minutes on the loaded 2-core machine."""
     if not shutil.which("ray") and not Path(sys.executable).with_name("ray").exists():
         pytest.skip("the `ray` command is not installed")
     from benchmarks.bench_ray_cluster import run_on_two_nodes
 
-    res = run_on_two_nodes(tmp_path, rows=160, distinct=80, batch_size=20)
+    res = run_on_two_nodes(tmp_path, rows=80, distinct=40, batch_size=10)
     assert res["nodes"] == 2 and res["cpus"] == 2
     assert res["nodes_that_did_batches"] == 2 and res["batches"] == 4
-    assert sum(res["texts_by_node"].values()) == res["distinct_texts"] == res["embedded"] == 80
-    assert res["counts"]["read"] == 160 == res["counts"]["analysed"] + res["counts"]["skipped_total"]
+    assert sum(res["texts_by_node"].values()) == res["distinct_texts"] == res["embedded"] == 40
+    assert res["counts"]["read"] == 80 == res["counts"]["analysed"] + res["counts"]["skipped_total"]
     assert all(res["byte_identical_to_local"].values()), res["byte_identical_to_local"]
     assert res["cluster_stopped"]["left_running"] == 0
