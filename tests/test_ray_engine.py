@@ -67,7 +67,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost(tmp_path, cluster, local
 @pytest.mark.slow
 def test_two_nodes_both_do_batches_and_give_the_local_engines_bytes(tmp_path):
     """benchmarks/bench_ray_cluster.py: two raylets (1 CPU each) started with `ray start`, `vocnlp run --engine ray`
-    with RAY_ADDRESS at the head, then the local engine; 2-5 minutes on the loaded 2-core machine."""
+    with RAY_ADDRESS at the head, then the local engine; 1.5 minutes at load 11 on the shared 2-core machine."""
     if not shutil.which("ray") and not Path(sys.executable).with_name("ray").exists():
         pytest.skip("the `ray` command is not installed")
     from benchmarks.bench_ray_cluster import run_on_two_nodes
