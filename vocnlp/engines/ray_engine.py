@@ -3,7 +3,9 @@
 Each actor builds :class:`TextModels` once and analyses one batch (a block of distinct texts) per call. Blocks
 carry their texts' positions, so the results are put back in text order whatever order the actors finish in, and
 the answers are the local engine's (tested byte for byte). A dead actor is restarted and its batch retried
-(``engine.max_retries``), so a worker killed mid-run loses nothing (tested). Ray is imported here only.
+(``engine.max_retries``), so a worker killed mid-run loses nothing (tested). Each batch also says which node and
+process analysed it and their CPU seconds: the manifest's ``engine.by_worker`` shows how the work was distributed
+(benchmarks/bench_ray_cluster.py: two raylets, both do batches). Ray is imported here only.
 
 Cluster: ``engine.address`` (or ``RAY_ADDRESS``); with neither, a Ray is started in this process with
 ``engine.num_workers`` CPUs and shut down at the end; a Ray already initialised in this process is used as is.
