@@ -2,7 +2,9 @@
 
     python benchmarks/bench_engines.py repeat  --distinct 300    # D distinct comments vs the same file with each 10x
     python benchmarks/bench_engines.py engines --distinct 2000   # local vs ray (2 workers): a sample week, D distinct
+    python benchmarks/bench_engines.py engines --distinct 4000 --rows 8000 --no-sample-week  # make_load.py input
     python benchmarks/bench_engines.py speed --base /tmp/main_copy  # the default run on a sample week vs a checkout
+    python benchmarks/bench_engines.py topics_assign --distinct 1000000  # topics: the rest's assignment, on the driver
 
 Every run is a fresh `vocnlp run --no-history` process with its own empty cache folder (embedding and topic caches
 off in effect), so each one embeds everything it analyses. Inputs with D distinct comments are built by
@@ -69,7 +71,10 @@ def run(input_path: Path, work: Path, engine: str = "local", workers: int = 2, c
     texts = sum(t.get(k, 0.0) for k in ("tokenize", "segment", "codes", "embed", "classify", "sentiment"))
     return {"rows": m["counts"]["read"], "wall_s": round(wall, 2),
             "cpu_s": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 2),
-            "texts_s": round(texts, 2), "topics_s": t.get("topics"), "engine": m.get("engine")}
+            "texts_s": round(texts, 2), "topics_s": t.get("topics"), "timings_s": t,
+            # seconds the batches spent in the per-text stages, summed over workers: per-core throughput
+            "worker_s": round(sum((m.get("engine") or {}).get("stage_seconds", {}).values()), 2),
+            "engine": m.get("engine")}
 
 
 def repeat(args, tmp: Path) -> dict:
@@ -94,33 +99,76 @@ def speed(args, tmp: Path) -> dict:
 
 def engines(args, tmp: Path) -> dict:
     big = tmp / "big.csv"
-    distinct_comments(args.distinct, args.seed).to_csv(big, index=False)
+    if args.rows:  # benchmarks/make_load.py: ROWS rows holding D distinct comments
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import make_load
+
+        make_load.write(make_load.build(args.rows, args.distinct, args.seed), big)
+    else:
+        distinct_comments(args.distinct, args.seed).to_csv(big, index=False)
     out = {}
-    for name, path in (("sample_week", SAMPLE), (f"distinct_{args.distinct}", big)):
+    inputs = [] if args.no_sample_week else [("sample_week", SAMPLE)]
+    inputs.append((f"rows_{args.rows}_distinct_{args.distinct}" if args.rows else f"distinct_{args.distinct}", big))
+    for name, path in inputs:
         local = run(path, tmp / f"{name}_local")
         print(name, "local", json.dumps(local), file=sys.stderr, flush=True)
         ray = run(path, tmp / f"{name}_ray", "ray", args.workers)
         print(name, "ray", json.dumps(ray), file=sys.stderr, flush=True)
         out[name] = {"local": local, "ray": ray,
                      "ray_vs_local_throughput_wall": round(local["wall_s"] / ray["wall_s"], 3),
-                     "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3)}
+                     "ray_vs_local_throughput_texts": round(local["texts_s"] / ray["texts_s"], 3),
+                     "texts_per_worker_s": {k: round(v["engine"]["distinct_texts"] / v["worker_s"], 3)
+                                            for k, v in (("local", local), ("ray", ray))}}
+    return out
+
+
+def topics_assign(args, tmp: Path) -> dict:
+    """What giving every comment outside the clustered sample its topic costs on the driver (topics._cluster's
+    nearest-centroid step, on clustering vectors of the default's 70 dimensions and 30 topics), against what
+    handing those vectors to workers would at least cost (pickling them: Ray's object store copies as much)."""
+    import pickle
+
+    from vocnlp.config import TopicsConfig
+    from vocnlp.stages import topics
+
+    cfg, rng, out = TopicsConfig(), np.random.default_rng(args.seed), {}
+    for n in (100_000, args.distinct):
+        centres = rng.standard_normal((cfg.max_topics, 70)).astype(np.float32)
+        V = topics.l2_normalize(centres[rng.integers(0, cfg.max_topics, n)]
+                                + rng.standard_normal((n, 70)).astype(np.float32))
+        fit_idx = np.sort(np.random.RandomState(cfg.seed).choice(n, cfg.max_cluster_docs, replace=False))
+        assigned = np.full(n, -1)
+        assigned[fit_idx] = rng.integers(0, cfg.max_topics, len(fit_idx))
+        c0, t0 = time.process_time(), time.perf_counter()
+        topics._assign_rest_to_nearest(assigned, V, fit_idx)
+        c1, t1 = time.process_time(), time.perf_counter()
+        blob = pickle.dumps(V, protocol=5)
+        pickle.loads(blob)
+        c2, t2 = time.process_time(), time.perf_counter()
+        out[f"rows_{n}"] = {"assign_cpu_s": round(c1 - c0, 3), "assign_wall_s": round(t1 - t0, 3),
+                            "ship_vectors_cpu_s": round(c2 - c1, 3), "ship_vectors_wall_s": round(t2 - t1, 3),
+                            "vectors_mb": round(V.nbytes / 1e6, 1)}
+        print(n, json.dumps(out[f"rows_{n}"]), file=sys.stderr, flush=True)
+        del V, blob
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["repeat", "engines", "speed"])
+    p.add_argument("mode", choices=["repeat", "engines", "speed", "topics_assign"])
     p.add_argument("--base", help="speed: the checkout to compare with (a copy of main before this change)")
     p.add_argument("--distinct", type=int, default=300)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rows", type=int, default=0, help="engines: build the input with make_load.py (ROWS rows)")
+    p.add_argument("--no-sample-week", action="store_true", help="engines: only the built input")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        res = {"repeat": repeat, "engines": engines, "speed": speed}[args.mode](args, Path(d))
+        res = {"repeat": repeat, "engines": engines, "speed": speed, "topics_assign": topics_assign}[args.mode](args, Path(d))
     res["load_average_1m_at_end"] = os.getloadavg()[0]
     print(json.dumps(res, ensure_ascii=False, indent=1))
     old = json.loads(OUT.read_text()) if OUT.exists() else {}
-    old[f"{args.mode}_{args.distinct}"] = res
+    old[f"{args.mode}_{args.distinct}" + (f"_rows_{args.rows}" if args.rows else "")] = res
     OUT.write_text(json.dumps(old, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

@@ -3,7 +3,9 @@
 Each actor builds :class:`TextModels` once and analyses one batch (a block of distinct texts) per call. Blocks
 carry their texts' positions, so the results are put back in text order whatever order the actors finish in, and
 the answers are the local engine's (tested byte for byte). A dead actor is restarted and its batch retried
-(``engine.max_retries``), so a worker killed mid-run loses nothing (tested). Ray is imported here only.
+(``engine.max_retries``), so a worker killed mid-run loses nothing (tested). Each batch also says which node and
+process analysed it and their CPU seconds: the manifest's ``engine.by_worker`` shows how the work was distributed
+(benchmarks/bench_ray_cluster.py: two raylets, both do batches). Ray is imported here only.
 
 Cluster: ``engine.address`` (or ``RAY_ADDRESS``); with neither, a Ray is started in this process with
 ``engine.num_workers`` CPUs and shut down at the end; a Ray already initialised in this process is used as is.
@@ -12,10 +14,12 @@ Every node needs vocnlp (same version) installed; the embedding cache (``embed.c
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,7 @@ from ..errors import BackendUnavailable, EngineError
 from .texts import TextModels, TextResults, analyse_texts
 
 POS = "_pos"  # a text's position in the run's list of distinct texts
+WORKER = "_worker"  # on a batch's first row: JSON {node, pid} of the actor that analysed it (the rest: "")
 KILL_ONCE_ENV = "VOCNLP_RAY_KILL_ONCE"  # tests: "MARKER_FILE:POS": the actor given text POS kills itself once
 # (read on the driver and handed to the actors' environment)
 
@@ -81,7 +86,10 @@ class TextActor:
     """One Ray actor: loads the models once, then analyses one block of distinct texts per call."""
 
     def __init__(self, cfg: RunConfig):
+        import ray
+
         self.models = TextModels(cfg)
+        self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch):
         """Arrow in, Arrow out (Ray's own pandas conversions differ between Ray and pandas versions)."""
@@ -89,8 +97,12 @@ class TextActor:
 
         positions = batch.column(POS).to_numpy()
         _kill_once_if_asked(positions)
+        cpu, wall = time.process_time(), time.perf_counter()
         out = analyse_texts(batch.column(S.TEXT_NORM).to_pylist(), self.models)
         out[POS] = positions
+        done = {"node": self.node, "pid": os.getpid(), "cpu_s": time.process_time() - cpu,
+                "wall_s": time.perf_counter() - wall}  # CPU seconds: this actor's threads (Ray gives it num_cpus)
+        out[WORKER] = [json.dumps(done)] + [""] * (len(out) - 1) if len(out) else []
         return pa.Table.from_pandas(out, preserve_index=False)
 
 
@@ -118,6 +130,7 @@ class RayEngine:
         self.cfg = cfg
         self.models = models  # for an input with nothing to analyse: no cluster needed
         self.resources: dict = {}
+        self.workers: list[dict] = []  # per actor that did batches: node id, pid, batches, texts, CPU and wall seconds
 
     def map(self, texts: list[str], progress=None) -> TextResults:
         if not texts:
@@ -135,7 +148,8 @@ class RayEngine:
         if not np.array_equal(per_text[POS].to_numpy(), np.arange(len(texts))):  # nothing lost, nothing twice
             raise EngineError(f"the ray engine returned {len(per_text)} results for {len(texts)} texts.",
                               fix="this is a bug; run with --engine local and report it.")
-        per_text = per_text.drop(columns=[POS]).reset_index(drop=True)
+        self.workers = _who_did_what(per_text)
+        per_text = per_text.drop(columns=[POS, WORKER]).reset_index(drop=True)
         for c in per_text.columns:
             if per_text[c].dtype == object:
                 per_text[c] = [_plain(v) for v in per_text[c]]
@@ -152,7 +166,7 @@ class RayEngine:
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         import pyarrow as pa
 
-        size = min(ecfg.batch_size, -(-len(texts) // ecfg.num_workers))  # every worker gets a batch
+        size = _block_size(len(texts), ecfg.batch_size, ecfg.num_workers)
         blocks = [pa.table({POS: np.arange(s, min(s + size, len(texts))), S.TEXT_NORM: texts[s : s + size]})
                   for s in range(0, len(texts), size)]  # one block per batch: the unit the actors share
         hook = {KILL_ONCE_ENV: os.environ[KILL_ONCE_ENV]} if os.environ.get(KILL_ONCE_ENV) else None
@@ -176,4 +190,31 @@ class RayEngine:
 
     def describe(self) -> dict:
         return {"kind": self.kind, "batch_size": self.cfg.engine.batch_size, "workers": self.cfg.engine.num_workers,
-                "address": self.cfg.engine.address or os.environ.get("RAY_ADDRESS") or "local", **self.resources}
+                "address": self.cfg.engine.address or os.environ.get("RAY_ADDRESS") or "local", **self.resources,
+                "cpu_s": round(sum(w["cpu_s"] for w in self.workers), 3), "by_worker": self.workers}
+
+
+def _block_size(n: int, batch_size: int, workers: int) -> int:
+    """Texts per block: at most batch_size, and a number of blocks that is a multiple of the workers, so that no
+    actor is left with one more full batch than the others (3 batches on 2 actors take 2 batches' time)."""
+    blocks = -(-n // batch_size)
+    blocks = -(-blocks // workers) * workers
+    return max(1, -(-n // blocks))
+
+
+def _who_did_what(per_text: pd.DataFrame) -> list[dict]:
+    """The manifest's record of the distribution: per actor (node id, pid) the batches and texts it analysed."""
+    starts = np.flatnonzero(per_text[WORKER].to_numpy() != "")
+    ends = np.append(starts[1:], len(per_text))  # a batch's rows are consecutive (sorted by position, in blocks)
+    seen: dict[tuple, dict] = {}
+    for s, e in zip(starts, ends):
+        w = json.loads(per_text[WORKER].iat[s])
+        d = seen.setdefault((w["node"], w["pid"]), {"node": w["node"], "pid": w["pid"], "batches": 0, "texts": 0,
+                                                    "cpu_s": 0.0, "wall_s": 0.0})
+        d["batches"] += 1
+        d["texts"] += int(e - s)
+        d["cpu_s"] += w["cpu_s"]
+        d["wall_s"] += w["wall_s"]
+    for d in seen.values():
+        d["cpu_s"], d["wall_s"] = round(d["cpu_s"], 3), round(d["wall_s"], 3)
+    return sorted(seen.values(), key=lambda d: (d["node"], d["pid"]))
