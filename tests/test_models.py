@@ -144,3 +144,25 @@ def test_a_bad_user_lexicon_is_a_config_error(tmp_path, line):
     with pytest.raises(ConfigError, match="line 3") as err:
         load_lexicon(str(p))
     assert err.value.code == "E200" and "Fix:" in str(err.value)
+
+
+@pytest.mark.slow
+def test_train_cli_takes_several_files(tmp_path):
+    """`vocnlp train TASK A.csv B.csv`: both files are read, and the metadata lists both."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from vocnlp.cli.main import app
+
+    from .conftest import ROOT
+
+    seed = pd.read_csv(ROOT / "data" / "train" / "seed_g.csv", dtype=str, keep_default_na=False)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    seed.iloc[:70].to_csv(a, index=False)
+    seed.iloc[70:140].to_csv(b, index=False)
+    out = tmp_path / "m"
+    res = CliRunner().invoke(app, ["train", "sentiment", str(a), str(b), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = load_model(out).metadata_["training_data"]
+    assert data["files"] == ["a.csv", "b.csv"]
+    assert data["n_train"] + data["n_dev"] == 140

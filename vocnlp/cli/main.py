@@ -275,8 +275,9 @@ TASK_HELP = "cx_dimension | journey_stage | sentiment"
 @app.command()
 def train(
     task: Annotated[str, typer.Argument(help=TASK_HELP)],
-    data: Annotated[Path, typer.Argument(help="Labelled CSV file or folder (id,text,cx_dimensions,journey_stage,"
-                                              "sentiment_label[,split]); rows with split=dev are the dev set.")],
+    data: Annotated[list[Path], typer.Argument(help="Labelled CSV file(s) or folder(s) (id,text,cx_dimensions,"
+                                                    "journey_stage,sentiment_label[,split]); rows with split=dev are "
+                                                    "the dev set.")],
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML config (label sets, embedding backend).")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Model folder; each training writes a new version vN inside it. "
                                                      "Default: models/TASK.")] = None,
@@ -297,7 +298,9 @@ def train(
 
     try:
         cfg = load_config(config)
-        res = train_task(task, data, cfg, out or Path("models") / task, force=force, fraction=fraction,
+        many = [f for d in data for f in (sorted(d.glob("*.csv")) if d.is_dir() else [d])]  # folders: their CSVs
+        res = train_task(task, data[0] if len(data) == 1 else many, cfg, out or Path("models") / task,
+                         force=force, fraction=fraction,
                          from_score=from_score)
     except Exception as err:  # noqa: BLE001 - the CLI's one error policy
         _fail_any(err)
