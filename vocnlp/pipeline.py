@@ -113,7 +113,7 @@ class Analysis:
         m, cfg = self.manifest, self.config
         return render_report(ReportData(m["input"]["name"], self.items, self.topics, self.issues, self.heat, m["counts"],
                                         m["warnings"], m["history"]["period"], m["history"], m["drivers"],
-                                        self.trend_tables, self.codes, self.themes), cfg)
+                                        self.trend_tables, self.codes, self.themes, self.segments), cfg)
 
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
