@@ -12,11 +12,13 @@ Why centroids of topics and not a second clustering of comments: a theme is then
 so its counts and its trend are the sums of its sub-topics' (``parent_id`` in topics.csv), and a topic never
 sits in two themes.
 
-Labels: a one-topic theme is named as its topic (the topic table's label as given). A larger theme is named
-with ``themes.label_words`` words that are both distinctive of it (among its top c-TF-IDF words: the topic
-stage's c-TF-IDF, one class per theme, over the theme's comments) and carried by its sub-topics' labels or
-keywords: nouns first, then words more sub-topics carry, then the most distinctive (``_cover``).
-No phrase extraction here: topic labels and keywords are used as the topic stage wrote them.
+Labels, as a person names a group of subjects: one noun or one phrase, never a list of nouns
+(:func:`theme_labels`). A one-topic theme is named as its topic. A larger one by the noun its sub-topics' labels
+share (アプリ for アプリが落ちる and アプリのバーコード), else by its most central noun used across its sub-topics
+(the share of the theme's comments that use it x the share of the noun's comments inside the theme x the share of
+its sub-topics that use it; :func:`theme_central`), else by a central key phrase said across its sub-topics
+(:func:`vocnlp.stages.topic_labels.scored_phrases`, one class per theme), else by its largest sub-topic's label.
+Two themes never share a label. ``themes.label_words`` is no longer used.
 
 Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
 (the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
