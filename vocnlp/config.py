@@ -137,7 +137,7 @@ class ThemesConfig(Section):
     max_themes: int = Field(10, ge=1)
     min_topics_per_theme: float = Field(2.0, ge=1.0)  # ... and never above n_topics / this (fewer topics, fewer themes)
     linkage: Literal["ward", "average", "complete"] = "ward"  # on the topic centroids
-    label_words: int = Field(2, ge=1, le=4)  # words in a theme label (shared by at least two of its sub-topics)
+    label_words: int = Field(2, ge=1, le=4)  # unused (a theme label is one noun or phrase); kept so configs load
 
     @model_validator(mode="after")
     def _range(self) -> ThemesConfig:

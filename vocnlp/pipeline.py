@@ -113,7 +113,7 @@ class Analysis:
         m, cfg = self.manifest, self.config
         return render_report(ReportData(m["input"]["name"], self.items, self.topics, self.issues, self.heat, m["counts"],
                                         m["warnings"], m["history"]["period"], m["history"], m["drivers"],
-                                        self.trend_tables, self.codes, self.themes), cfg)
+                                        self.trend_tables, self.codes, self.themes, self.segments), cfg)
 
     def save(self, output_dir: Path | str) -> Path:
         """Write the run folder (the output contract) atomically: a temporary folder, then one rename."""
@@ -359,6 +359,11 @@ def _themes(r: _Run) -> None:
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
 
+    phrases = tokenize.phrases_of(r.df.loc[r.ok_mask, S.PHRASES])
+
+    def central(parent: dict[int, int]) -> dict[int, tuple[list[str], list[str]]]:  # theme labels: central phrases, nouns
+        return themes.theme_central(tokens, phrases, tr.assignments, parent, words(parent), nouns)
+
     if isinstance(tr, tracking.TrackResult) and r.store is not None:
         active = {t: c for t, (c, _) in tr.state.items() if t not in tr.merged}
         reg = r.history_state.registry  # known topics without comments this period still name their theme's words
@@ -367,10 +372,10 @@ def _themes(r: _Run) -> None:
             if len(absent) else tr.table
         r.themes = themes.track_themes(active, table, cfg, r.store.theme_links(r.period),
                                        r.store.theme_registry(r.period), r.store.next_theme_id(r.period), words,
-                                       nouns)
+                                       nouns, central)
     else:
         r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words,
-                                     nouns=nouns)
+                                     nouns=nouns, phrases=central)
 
 
 def _segment_topics(r: _Run) -> None:

@@ -77,3 +77,31 @@ def test_trend_text_matches_the_weekly_note_and_follows_language_and_period(row)
     assert "前週" not in monthly and "今週" not in monthly
     english = trend_text(row, words_for("en", "2026-11"))
     assert english and not re.search(r"[\u3040-\u30ff]", english)
+
+
+def test_drill_down_quotes_the_secondary_mentions_behind_a_topics_count():
+    """A comment counted in a second topic (topic_ids) shows in that topic's drill-down by the segment that
+    mentions it, marked as a mention with its main subject; the primary members are listed as before."""
+    from vocnlp import schema as S
+    from vocnlp.report.render import _drill
+
+    ok = pd.DataFrame({S.ID: ["a", "b", "c"], S.TEXT: ["アプリが開かない。", "配送が遅い。アプリも落ちる。", "配送は早い。"],
+                       S.TOPIC_ID: [0, 1, 1], S.TOPIC_IDS: ["0", "1|0", "1"], S.JOURNEY_STAGE: ["使用", "購入", "購入"],
+                       S.SENTIMENT_LABEL: ["negative", "negative", "positive"],
+                       S.SENTIMENT_SCORE: [-0.9, -0.5, 0.8]})
+    segments = pd.DataFrame({S.ID: ["a", "b", "b", "c"], S.SEGMENT_NO: [1, 1, 2, 1],
+                             S.TEXT: ["アプリが開かない。", "配送が遅い。", "アプリも落ちる。", "配送は早い。"],
+                             S.TOPIC_ID: [0, 1, 0, 1], S.SENTIMENT_SCORE: [-0.9, -0.6, -0.7, 0.8]})
+    topics = pd.DataFrame({S.TOPIC_ID: [0, 1], "lineage": ["", ""]})
+    rows = [{"topic_id": 0, "topic_label": "アプリの不具合", "size": 2}, {"topic_id": 1, "topic_label": "配送の遅れ", "size": 2}]
+    words = words_for("ja", None)
+    drill = {d["topic_id"]: d for d in _drill(rows, ok, topics, words, {}, segments)}
+    app, ship = drill[0], drill[1]
+    assert [e["id"] for e in app["examples"]] == ["a"] and app["n_primary"] == 1 and app["n_mentions"] == 1
+    assert app["mentions"] == [{"id": "b", "text": "アプリも落ちる。", "score": -0.7,
+                                "of": "コメントの主な話題: 配送の遅れ"}]  # the segment, not the whole comment
+    assert app["stages"] == {"使用": 1, "購入": 1}  # over every comment behind the count
+    assert ship["n_mentions"] == 0 and ship["mentions"] == []
+    # without segment topics (an older segments table) the whole comment is quoted
+    no_seg = {d["topic_id"]: d for d in _drill(rows, ok, topics, words, {}, segments.drop(columns=[S.TOPIC_ID]))}
+    assert no_seg[0]["mentions"][0]["text"] == "配送が遅い。アプリも落ちる。"

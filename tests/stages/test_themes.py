@@ -118,3 +118,55 @@ def test_theme_words_are_distinctive_and_one_theme_alone_has_words():
     # as often in the theme, but 箱 is in every theme: the theme's own word comes first
     assert words[0][0] == "配送" and words[1][0] == "店員" and words[0][1] == "箱"
     assert T.theme_words(tokens, np.zeros(4, dtype=int), {0: 0}, 2)[0]  # one class: still words (English-only weeks)
+
+
+def _table(rows):
+    return pd.DataFrame([{"topic_id": t, "topic_label": lab, "keywords": kw, "size": n} for t, lab, kw, n in rows])
+
+
+def test_a_theme_is_named_by_the_noun_its_sub_topics_labels_share():
+    table = _table([(0, "アプリが落ちる", "アプリ、落ちる", 30), (1, "アプリのバーコード", "バーコード、アプリ", 20),
+                    (2, "ポイント・期限", "ポイント、期限", 10)])
+    labels, _ = T.theme_labels(table, {0: 0, 1: 0, 2: 0}, 2, {0: ["ポイント", "アプリ", "バーコード"]})
+    assert labels[0] == "アプリ"  # shared by labels holding 50 of 60 comments, though ポイント is more distinctive
+    # a noun two small sub-topics share does not name a theme that is mostly something else
+    small = _table([(0, "配送の遅れ", "配送", 50), (1, "アプリが落ちる", "アプリ", 5), (2, "アプリの通知", "アプリ", 5)])
+    labels, _ = T.theme_labels(small, {0: 0, 1: 0, 2: 0}, 2, {0: ["配送", "アプリ"]},
+                               central_of_theme={0: ([], ["配送"])})
+    assert labels[0] == "配送"
+
+
+def test_theme_label_is_a_central_phrase_or_noun_never_a_list_and_never_one_sub_topics_label():
+    table = _table([(0, "店員・毛布", "店員、毛布", 30), (1, "駐車場・家具", "駐車場、家具", 20)])
+    parent = {0: 0, 1: 0}
+    central = {0: (["店員・毛布", "接客が丁寧"], [])}
+    labels, _ = T.theme_labels(table, parent, 2, {0: ["毛布", "駐車場"]}, central_of_theme=central)
+    assert labels[0] == "接客が丁寧"  # a sub-topic's own label is skipped
+    central = {0: (["接客が丁寧"], ["店員"])}
+    labels, _ = T.theme_labels(table, parent, 2, {0: ["毛布", "駐車場"]}, central_of_theme=central)
+    assert labels[0] == "店員" and "・" not in labels[0]  # a central noun names a theme before a phrase
+    # nothing central: the largest sub-topic's label (as the topic stage wrote it)
+    assert T.theme_labels(table, parent, 2, {0: ["毛布"]})[0][0] == "店員・毛布"
+
+
+def test_two_themes_never_share_a_label():
+    table = _table([(0, "アプリが落ちる", "アプリ", 30), (1, "アプリの通知", "アプリ", 20),
+                    (2, "アプリのポイント", "アプリ", 10), (3, "アプリの決済", "アプリ", 8)])
+    labels, _ = T.theme_labels(table, {0: 0, 1: 0, 2: 1, 3: 1}, 2, {0: ["アプリ"], 1: ["アプリ", "決済"]},
+                               central_of_theme={1: ([], ["決済"])})
+    assert labels == {0: "アプリ", 1: "決済"}
+
+
+def test_central_nouns_and_phrases_span_sub_topics():
+    from vocnlp.phrases import Phrase
+
+    # theme 0 = topics 0, 1; theme 1 = topic 2. アプリ is in both sub-topics of theme 0, 通知 in one only
+    tokens = [["アプリ", "通知", "不便"], ["アプリ", "通知"], ["アプリ", "落ちる", "不便"], ["アプリ", "落ちる"], ["配送"],
+              ["配送"]]
+    ph = Phrase("アプリが落ちる", ("アプリ",), "落ちる")
+    phrases = [[], [], [ph], [ph], [], []]
+    out = T.theme_central(tokens, phrases, np.array([0, 0, 1, 1, 2, 2]), {0: 0, 1: 0, 2: 1},
+                          {0: ["アプリ", "通知"], 1: ["配送"]}, frozenset({"アプリ", "通知", "配送", "不便"}))
+    assert out[0][1] == ["アプリ"]  # 通知 is one sub-topic's word; 不便 says "nothing to report" (NOT_SUBJECTS)
+    assert out[0][0] == []  # アプリが落ちる is said in one sub-topic only
+    assert out[1] == ([], [])  # a one-topic theme has nothing spread over two sub-topics

@@ -86,6 +86,7 @@ class ReportData:
     trend_tables: dict | None = None
     codes: pd.DataFrame | None = None  # the analyst codes' table (codes.csv), when a rules file is configured
     themes: pd.DataFrame | None = None  # themes.csv; topics carry parent_id
+    segments: pd.DataFrame | None = None  # segments.csv (with each segment's topic_id): quotes of secondary mentions
 
 
 def _topic_rows(topics: pd.DataFrame) -> list[dict]:
@@ -195,9 +196,48 @@ def _movers(topics: pd.DataFrame, alpha: float, lineage: dict[str, str], trend: 
     return sorted(movers, key=lambda m: -abs(m["change"]))
 
 
+MENTION_QUOTES = 4  # secondary mentions quoted per topic in the drill-down (3 most negative, the most positive)
+
+
+def _mentions(ok: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
+    """The secondary mentions: one row per (comment, topic) where the comment's ``topic_ids`` name a topic other
+    than its primary one, with the comment's segments about that topic joined in order (``quote``) and their mean
+    sentiment; the whole comment when the segments table has no topics. Columns: id, topic, quote, score, primary,
+    stage."""
+    cols = [S.ID, "topic", "quote", "score", "primary", "stage"]
+    if S.TOPIC_IDS not in ok.columns or not len(ok):
+        return pd.DataFrame(columns=cols)
+    multi = ok[ok[S.TOPIC_IDS].astype(str).str.contains("|", regex=False)]
+    if not len(multi):
+        return pd.DataFrame(columns=cols)
+    pairs = multi[[S.ID, S.TOPIC_ID, S.TEXT, S.JOURNEY_STAGE, S.SENTIMENT_SCORE]].assign(
+        topic=multi[S.TOPIC_IDS].astype(str).str.split("|").str[1:]).explode("topic")
+    pairs["topic"] = pairs["topic"].astype(int)
+    pairs = pairs[pairs["topic"] != pairs[S.TOPIC_ID]]
+    quotes = pd.DataFrame(columns=[S.ID, "topic", "quote", "seg_score"])
+    if segments is not None and len(segments) and S.TOPIC_ID in segments.columns:
+        seg = segments[segments[S.ID].isin(set(pairs[S.ID])) & (segments[S.TOPIC_ID] >= 0)]
+        seg = seg.sort_values([S.ID, S.SEGMENT_NO])
+        if len(seg):
+            g = seg.groupby([S.ID, S.TOPIC_ID], sort=False)
+            quotes = pd.DataFrame({"quote": g[S.TEXT].agg(lambda x: "".join(str(v) for v in x)),
+                                   "seg_score": g[S.SENTIMENT_SCORE].mean()}).reset_index()
+            quotes = quotes.rename(columns={S.TOPIC_ID: "topic"})
+    out = pairs.merge(quotes, on=[S.ID, "topic"], how="left")
+    out["quote"] = out["quote"].fillna(out[S.TEXT])
+    out["score"] = out["seg_score"].fillna(out[S.SENTIMENT_SCORE])
+    out = out.rename(columns={S.TOPIC_ID: "primary", S.JOURNEY_STAGE: "stage"})
+    return out[cols]
+
+
 def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words: dict,
-           trend: dict[int, str]) -> list[dict]:
-    """Per topic: its most negative and most positive comments and its main journey stages."""
+           trend: dict[int, str], segments: pd.DataFrame | None = None) -> list[dict]:
+    """Per topic: its most negative and most positive comments, the comments about another subject that mention
+    it (the segment that does, marked as a mention), and its main journey stages over both, so the comments
+    behind its count (topics.csv ``size``: every comment that mentions it) are all represented."""
+    labels = {t["topic_id"]: t["topic_label"] for t in topic_rows}
+    mentions = _mentions(ok, segments)
+    by_topic = dict(iter(mentions.groupby("topic"))) if len(mentions) else {}
     out = []
     for t in topic_rows:
         if t["topic_id"] < 0:
@@ -206,10 +246,16 @@ def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words
         examples = [{"id": r[S.ID], "text": clip(r[S.TEXT], 160), "label": words.get(r[S.SENTIMENT_LABEL], r[S.SENTIMENT_LABEL]),
                      "score": _num(r[S.SENTIMENT_SCORE])}
                     for _, r in pd.concat([members.head(4), members.tail(2)]).drop_duplicates(S.ID).iterrows()]
+        m = by_topic.get(t["topic_id"], mentions.iloc[:0]).sort_values("score")
+        picked = pd.concat([m.head(MENTION_QUOTES - 1), m.tail(1)]).drop_duplicates(S.ID) if len(m) else m
+        quoted = [{"id": r[S.ID], "text": clip(str(r["quote"]), 160), "score": _num(r["score"]),
+                   "of": words["mention_of"].replace("{label}", str(labels.get(int(r["primary"]), r["primary"])))}
+                  for _, r in picked.iterrows()]
+        stages = pd.concat([members[S.JOURNEY_STAGE], m["stage"]]).value_counts().head(3).to_dict()
         row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
         out.append({**t, "lineage": words["lineage"].get(str(row.get("lineage", "")), ""),
-                    "trend": trend.get(t["topic_id"], ""), "examples": examples,
-                    "stages": members[S.JOURNEY_STAGE].value_counts().head(3).to_dict()})
+                    "trend": trend.get(t["topic_id"], ""), "examples": examples, "n_primary": len(members),
+                    "n_mentions": len(m), "mentions": quoted, "stages": stages})
     return out
 
 
@@ -228,7 +274,8 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
     words = words_for(cfg.report.language, data.period)
     # only the columns the report reads: a copy of every column of a million items would double the run's memory
-    ok = data.items.loc[data.items[S.STATUS] == S.STATUS_OK, REPORT_COLUMNS]
+    cols = REPORT_COLUMNS + ([S.TOPIC_IDS] if S.TOPIC_IDS in data.items.columns else [])
+    ok = data.items.loc[data.items[S.STATUS] == S.STATUS_OK, cols]
     n_ok = max(1, len(ok))
     stage_names = list(data.heat.index)
     topic_rows = _topic_rows(data.topics)
@@ -244,7 +291,7 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
         drivers=data.drivers, impact_name=_driver_name(data.drivers, words),
         emerging=[r for r in issue_rows if r["emerging"]],
         movers=_movers(data.topics, (data.history or {}).get("alpha", 0.05), words["lineage"], trend)[:6],
-        drill=_drill(topic_rows, ok, data.topics, words, trend),
+        drill=_drill(topic_rows, ok, data.topics, words, trend, data.segments),
         trends=trends, themes=groups, unthemed=[t for t in topic_rows if t["parent_id"] < 0] if groups else topic_rows,
         input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=data.counts,

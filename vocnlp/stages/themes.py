@@ -12,11 +12,13 @@ Why centroids of topics and not a second clustering of comments: a theme is then
 so its counts and its trend are the sums of its sub-topics' (``parent_id`` in topics.csv), and a topic never
 sits in two themes.
 
-Labels: a one-topic theme is named as its topic (the topic table's label as given). A larger theme is named
-with ``themes.label_words`` words that are both distinctive of it (among its top c-TF-IDF words: the topic
-stage's c-TF-IDF, one class per theme, over the theme's comments) and carried by its sub-topics' labels or
-keywords: nouns first, then words more sub-topics carry, then the most distinctive (``_cover``).
-No phrase extraction here: topic labels and keywords are used as the topic stage wrote them.
+Labels, as a person names a group of subjects: one noun or one phrase, never a list of nouns
+(:func:`theme_labels`). A one-topic theme is named as its topic. A larger one by the noun its sub-topics' labels
+share (アプリ for アプリが落ちる and アプリのバーコード), else by its most central noun used across its sub-topics
+(the share of the theme's comments that use it x the share of the noun's comments inside the theme x the share of
+its sub-topics that use it; :func:`theme_central`), else by a central key phrase said across its sub-topics
+(:func:`vocnlp.stages.topic_labels.scored_phrases`, one class per theme), else by its largest sub-topic's label.
+Two themes never share a label. ``themes.label_words`` is no longer used.
 
 Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
 (the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
@@ -39,6 +41,8 @@ import pandas as pd
 
 from .. import schema as S
 from ..config import ThemesConfig
+from ..phrases import NOT_SUBJECTS, Phrase
+from .topic_labels import scored_phrases
 from .topics import centroids_of, l2_normalize, readable_word
 
 THEME_ID = "theme_id"
@@ -47,6 +51,7 @@ PARENT_ID = "parent_id"
 NO_THEME = -1
 LABEL_CANDIDATES = 15  # a theme's top c-TF-IDF words considered for its label
 WordsOf = Callable[[dict[int, int]], dict[int, list[str]]]  # topic -> theme links -> each theme's c-TF-IDF words
+CentralOf = Callable[[dict[int, int]], dict[int, tuple[list[str], list[str]]]]  # -> each theme's (phrases, nouns)
 THEME_COLUMNS = [THEME_ID, THEME_LABEL, "keywords", "n_topics", "topic_ids", "size", "share", "mean_sentiment",
                  "negative_share", "positive_share"]
 
@@ -150,37 +155,107 @@ def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[i
     return out
 
 
-def _cover(inside: list[int], rows: dict, candidates: list[str], n_words: int,
-           nouns: frozenset[str] = frozenset()) -> list[str]:
-    """The candidates (the theme's c-TF-IDF words, most distinctive first) that its sub-topics' labels or keywords
-    carry: nouns first (交通・バス names a subject, 遠い・便利 does not), then words more sub-topics carry, then the
-    c-TF-IDF order. Words inside a chosen one are skipped."""
-    carried = {w: sum(1 for t in inside if w in _words(rows[t])) for w in candidates}
-    ranked = sorted((w for w in candidates if carried[w]),
-                    key=lambda w: (bool(nouns) and w not in nouns, -carried[w], candidates.index(w)))
-    chosen: list[str] = []
-    for w in ranked:
-        if len(chosen) < n_words and not any(w in c or c in w for c in chosen):
-            chosen.append(w)
-    return chosen
+def theme_central(tokens: list[list[str]], phrases: list[list[Phrase]], assignments: np.ndarray,
+                  parent: dict[int, int], words_of_theme: dict[int, list[str]],
+                  nouns: frozenset[str] = frozenset()) -> dict[int, tuple[list[str], list[str]]]:
+    """Each theme's central key phrases and central nouns, best first, each said in the comments of at least two
+    of its sub-topics (the theme's subject, not one sub-topic's side):
+
+    - phrases: :func:`vocnlp.stages.topic_labels.scored_phrases` with one class per theme (the phrase carries one
+      of the theme's top c-TF-IDF nouns and is said in at least two comments);
+    - nouns: by centrality x distinctiveness x spread: the share of the theme's comments that use the noun (as the
+      topic labels score a phrase's parts), the share of the noun's comments that are in the theme, and the share
+      of the theme's sub-topics whose comments use it; in at least two comments and 10 % of the theme's."""
+    assignments = np.asarray(assignments)
+    th = np.array([parent.get(int(t), NO_THEME) for t in assignments], dtype=int)
+    keywords = {k: [w for w in v if w and (not nouns or w in nouns)] + [w for w in v if w and nouns and w not in nouns]
+                for k, v in words_of_theme.items()}  # nouns first: the phrase must carry one of the top three
+    spread: dict[tuple[int, str], set[int]] = {}
+    df_all: Counter = Counter()
+    df_th: dict[int, Counter] = {}
+    n_th: Counter = Counter(th.tolist())
+    for t, g, ps, toks in zip(assignments.tolist(), th.tolist(), phrases, tokens):
+        words = {w for w in toks if (not nouns or w in nouns) and readable_word(w) and w not in NOT_SUBJECTS}
+        df_all.update(words)
+        if g == NO_THEME:
+            continue
+        df_th.setdefault(g, Counter()).update(words)
+        for u in [*(p.text for p in ps), *words]:
+            spread.setdefault((g, u), set()).add(int(t))
+    out: dict[int, tuple[list[str], list[str]]] = {g: ([], []) for g in df_th}
+    for _score, g, p in scored_phrases(th, phrases, tokens, keywords):
+        if len(spread.get((g, p.text), ())) >= 2:
+            out[g][0].append(p.text)
+    for g, df in df_th.items():
+        n = n_th[g] or 1
+        subs = len({int(t) for t, gg in zip(assignments.tolist(), th.tolist()) if gg == g}) or 1
+        score = {w: (k / n) * (k / df_all[w]) * (len(spread[(g, w)]) / subs) for w, k in df.items()
+                 if k >= 2 and k >= 0.1 * n and len(spread.get((g, w), ())) >= 2}
+        out[g][1].extend(sorted(score, key=lambda w: (-score[w], w)))
+    return out
+
+
+def _shared_noun(inside: list[int], rows: dict, candidates: list[str], nouns: frozenset[str]) -> str:
+    """The noun that the labels of at least two sub-topics, holding at least half of the theme's comments, share
+    (アプリ for アプリが落ちる and アプリのバーコード); the one whose sub-topics hold most comments, then the c-TF-IDF
+    order. '' when none."""
+    size = {t: int(rows[t].get("size", 0) or 0) for t in inside}
+    total = sum(size.values()) or 1
+    labels = {t: str(rows[t].get(S.TOPIC_LABEL, "") or "") for t in inside}
+    words = list(dict.fromkeys([*candidates, *(w for t in inside for w in labels[t].split("・"))]))
+    best, best_key = "", None
+    for i, w in enumerate(words):
+        if not readable_word(w) or len(w) < 2 or (nouns and w not in nouns) or w in NOT_SUBJECTS:
+            continue
+        carried = [t for t in inside if w in labels[t]]
+        held = sum(size[t] for t in carried)
+        if len(carried) >= 2 and held >= total / 2:
+            key = (-held, i)
+            if best_key is None or key < best_key:
+                best, best_key = w, key
+    return best
 
 
 def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int,
                  words_of_theme: dict[int, list[str]] | None = None,
-                 nouns: frozenset[str] = frozenset()) -> tuple[dict[int, str], dict[int, str]]:
-    """(label, keywords) per theme. A one-topic theme is named as its topic. Otherwise ``n_words`` of the theme's
-    own top c-TF-IDF words (``words_of_theme``, distinctive against the other themes) that its sub-topics'
-    labels or keywords carry, chosen by :func:`_cover`. Without such a word: its largest sub-topic's label."""
+                 nouns: frozenset[str] = frozenset(),
+                 central_of_theme: dict[int, tuple[list[str], list[str]]] | None = None,
+                 ) -> tuple[dict[int, str], dict[int, str]]:
+    """(label, keywords) per theme, named as a person would name a group of subjects, never by a list of nouns:
+
+    1. a one-topic theme: its topic's label;
+    2. the noun its sub-topics' labels share (:func:`_shared_noun`): アプリ over アプリが落ちる, アプリのバーコード;
+    3. its most central noun said across its sub-topics (``central_of_theme``, :func:`theme_central`): a theme is
+       broader than a topic, and a noun names it better than one statement (駐車場 over 駐車場が狭い for a theme of
+       parking, roads and stations; 交通 over バスの本数 for buses, transport and access);
+    4. its most central key phrase said across its sub-topics, unless it is one sub-topic's own label;
+    5. its largest sub-topic's label.
+
+    Labels are unique: a theme (biggest first) skips a label an earlier theme took. ``n_words`` is kept for the
+    configuration's sake (``themes.label_words``); a label is now one noun or one phrase."""
+    del n_words
     rows = {int(r[S.TOPIC_ID]): r for _, r in topic_table.iterrows() if int(r[S.TOPIC_ID]) in parent}
     words_of_theme = words_of_theme or {}
+    central_of_theme = central_of_theme or {}
     labels, keywords = {}, {}
-    for theme in sorted(set(parent.values())):
-        inside = sorted((t for t in rows if parent[t] == theme), key=lambda t: (-int(rows[t].get("size", 0) or 0), t))
+    size = {t: int(rows[t].get("size", 0) or 0) for t in rows}
+    themes = sorted(set(parent.values()), key=lambda th: (-sum(size.get(t, 0) for t in rows if parent[t] == th), th))
+    used: set[str] = set()
+    for theme in themes:
+        inside = sorted((t for t in rows if parent[t] == theme), key=lambda t: (-size[t], t))
         if not inside:
             continue
-        chosen = _cover(inside, rows, words_of_theme.get(theme, [])[:LABEL_CANDIDATES], n_words, nouns)
-        single = len(inside) == 1 or not chosen
-        labels[theme] = str(rows[inside[0]][S.TOPIC_LABEL]) if single else "・".join(chosen)
+        candidates = words_of_theme.get(theme, [])[:LABEL_CANDIDATES]
+        own = {str(rows[t][S.TOPIC_LABEL]) for t in inside}
+        central_phrases, central_nouns = central_of_theme.get(theme, ([], []))
+        options = [str(rows[inside[0]][S.TOPIC_LABEL])] if len(inside) == 1 else [
+            _shared_noun(inside, rows, candidates, nouns),
+            *central_nouns[:3],
+            *[p for p in central_phrases if p not in own][:3],
+            *[str(rows[t][S.TOPIC_LABEL]) for t in inside]]
+        label = next((o for o in options if o and o not in used), options[-1] if options else "")
+        labels[theme] = label
+        used.add(label)
         kw = words_of_theme.get(theme) or _words(rows[inside[0]])
         keywords[theme] = "、".join(kw[:8])
     return labels, keywords
@@ -190,7 +265,8 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
 
 
 def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
-               first_id: int = 0, words: WordsOf | None = None, nouns: frozenset[str] = frozenset()) -> ThemeResult:
+               first_id: int = 0, words: WordsOf | None = None, nouns: frozenset[str] = frozenset(),
+               phrases: CentralOf | None = None) -> ThemeResult:
     """Themes from scratch: Ward on the topic centroids, ids from ``first_id`` on, biggest theme first."""
     ids = sorted(t for t in centroids if t >= 0)
     if not ids:
@@ -201,7 +277,8 @@ def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg:
     order = sorted(totals.index, key=lambda g: (-totals[g], min(t for t, gg in zip(ids, groups) if gg == g)))
     remap = {g: first_id + i for i, g in enumerate(order)}
     parent = {t: remap[g] for t, g in zip(ids, groups)}
-    labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None, nouns)
+    labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None, nouns,
+                                    phrases(parent) if phrases else None)
     lo, hi = theme_range(len(ids), cfg)
     return ThemeResult(parent, labels, keywords, _new_table(parent, labels, keywords), dict(parent),
                        {"mode": "fitted", "n_themes": k, "n_topics": len(ids), "allowed": [lo, hi],
@@ -210,7 +287,7 @@ def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg:
 
 def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
                  links: dict[int, int], known: pd.DataFrame, next_id: int, words: WordsOf | None = None,
-                 nouns: frozenset[str] = frozenset()) -> ThemeResult:
+                 nouns: frozenset[str] = frozenset(), phrases: CentralOf | None = None) -> ThemeResult:
     """Themes that carry over: known topics keep their theme, topics without one join the nearest theme.
 
     ``centroids``: every active topic (the tracking's state after this period), ``links``: the stored
@@ -220,7 +297,7 @@ def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cf
     known_ids = set(known[THEME_ID].astype(int)) if len(known) else set()
     kept = {t: th for t, th in links.items() if t in active and th in known_ids}
     if not kept:
-        return fit_themes(active, topic_table, cfg, first_id=next_id, words=words, nouns=nouns)
+        return fit_themes(active, topic_table, cfg, first_id=next_id, words=words, nouns=nouns, phrases=phrases)
     by_theme: dict[int, list[int]] = {}
     for t, th in kept.items():
         by_theme.setdefault(th, []).append(t)
@@ -232,7 +309,7 @@ def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cf
     parent = {**kept, **new_links}
     stored = dict(zip(known[THEME_ID].astype(int), known[THEME_LABEL].astype(str)))
     fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None,
-                                          nouns)
+                                          nouns, phrases(parent) if phrases else None)
     labels = {th: stored.get(th, fresh_labels.get(th, "")) for th in set(parent.values())}
     return ThemeResult(parent, labels, keywords, _new_table({}, {}, {}), new_links,
                        {"mode": "tracked", "n_themes": len(set(parent.values())), "n_topics": len(active),

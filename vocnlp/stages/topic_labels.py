@@ -57,14 +57,11 @@ def _units(tokens: Sequence[str], phrases: Sequence[Phrase]) -> set[tuple[str, s
     return units
 
 
-def phrase_labels(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], tokens: Sequence[Sequence[str]],
-                  keywords: dict[int, list[str]], weights: np.ndarray | None = None, min_support: int = 2,
-                  min_share: float = 0.1, taken: frozenset[str] = frozenset()) -> dict[int, str]:
-    """The key phrase of each topic that has one that qualifies (topics without one are left out).
-
-    ``topics``: topic id per comment (-1 = none); ``phrases`` and ``tokens``: each comment's candidates and
-    content words; ``keywords``: each topic's label words, best first (nouns first); ``weights``: per-comment
-    centrality (default 1); ``taken``: labels already in use."""
+def scored_phrases(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], tokens: Sequence[Sequence[str]],
+                   keywords: dict[int, list[str]], weights: np.ndarray | None = None, min_support: int = 2,
+                   min_share: float = 0.1) -> list[tuple[float, int, Phrase]]:
+    """Every qualifying (score, topic, phrase), best first (ties on topic, then the phrase text); the arguments
+    as in :func:`phrase_labels`. Themes pick theirs from this list with their own conditions."""
     topics = np.asarray(topics)
     w = np.ones(len(topics)) if weights is None else np.asarray(weights, dtype=float)
     df_all: Counter[tuple[str, str]] = Counter()
@@ -81,23 +78,34 @@ def phrase_labels(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], token
     for t, ps in zip(topics.tolist(), phrases):
         if t >= 0:
             cands[t].update(ps)
-    scored: list[tuple[float, int, str]] = []
+    scored: list[tuple[float, int, Phrase]] = []
     for t, ps in cands.items():
         members = topics == t
         scored += _score_topic(t, ps, int(members.sum()), float(w[members].sum()) or 1.0, df_t[t], wdf_t[t], df_all,
                                [k for k in keywords.get(t, [])[:TOP_KEYWORDS] if k], min_support, min_share)
+    return sorted(scored, key=lambda x: (-x[0], x[1], x[2].text))
+
+
+def phrase_labels(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], tokens: Sequence[Sequence[str]],
+                  keywords: dict[int, list[str]], weights: np.ndarray | None = None, min_support: int = 2,
+                  min_share: float = 0.1, taken: frozenset[str] = frozenset()) -> dict[int, str]:
+    """The key phrase of each topic that has one that qualifies (topics without one are left out).
+
+    ``topics``: topic id per comment (-1 = none); ``phrases`` and ``tokens``: each comment's candidates and
+    content words; ``keywords``: each topic's label words, best first (nouns first); ``weights``: per-comment
+    centrality (default 1); ``taken``: labels already in use."""
     labels: dict[int, str] = {}
     used = set(taken)
-    for _score, t, text in sorted(scored, key=lambda x: (-x[0], x[1], x[2])):
-        if t in labels or text in used:
+    for _score, t, p in scored_phrases(topics, phrases, tokens, keywords, weights, min_support, min_share):
+        if t in labels or p.text in used:
             continue
-        labels[t] = text
-        used.add(text)
+        labels[t] = p.text
+        used.add(p.text)
     return labels
 
 
 def _score_topic(t: int, phrases: set[Phrase], n_t: int, w_t: float, df: Counter, wdf: Counter, df_all: Counter,
-                 anchors: list[str], min_support: int, min_share: float) -> list[tuple[float, int, str]]:
+                 anchors: list[str], min_support: int, min_share: float) -> list[tuple[float, int, Phrase]]:
     """(score, topic, phrase) for the topic's phrases that qualify (see the module docstring)."""
 
     def s(u: tuple[str, str]) -> float:
@@ -115,5 +123,5 @@ def _score_topic(t: int, phrases: set[Phrase], n_t: int, w_t: float, df: Counter
             continue  # said as such by one comment only, or about a noun few of the topic's comments use
         score = sum(s(("n", n)) for n in p.nouns) + (s(("p", p.predicate)) if p.predicate else 0.0) \
             + PHRASE_WEIGHT * s(("c", p.text))
-        out.append((score, t, p.text))
+        out.append((score, t, p))
     return out
