@@ -11,7 +11,8 @@ to a stage applies to every engine. Segment vectors are shared: ``segment_embed`
 comments that segment topics cut into subject units (:func:`vocnlp.stages.segment_topics.unit_groups`) once, and
 per-segment sentiment (and CX, when on) looks its segments up there, embedding only those not yet known; each
 long comment's unit vectors (pooled from its segments') travel with its results for the segment-topics stage on
-the driver. What it returns is plain data (strings, numbers, lists of them, one embedding per
+the driver. With ``embed.pool_long_items`` (default) such a comment's own vector is the length-weighted mean of its
+segments' vectors too, so a long comment is embedded once, as segments, instead of twice. What it returns is plain data (strings, numbers, lists of them, one embedding per
 text) so that it can cross process boundaries as Arrow; spaCy Docs stay inside the batch. Every column a stage
 adds is joined back to the rows; rows not analysed get the empty value of the column's kind ([], "", NaN, False),
 as the stages give them. Clean is not part of it: it decides which rows are analysed and what their normalised
@@ -105,14 +106,23 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         frame = segment.run(frame, cfg.segment)
     with _timed(seconds, "codes"):
         frame = codes.run(frame, m.rules)
-    with _timed(seconds, "embed"):
-        X, stats = m.embed(list(texts), progress)
     seg_lists = frame[S.SEGMENTS].tolist()
     seg_embed = SegmentVectors(m)  # segment text -> vector, each embedded once (through the cache) in this batch
     with _timed(seconds, "segment_embed"):  # the long comments' segments: segment topics' units, and reused below
         groups = [segment_topics.unit_groups(t, s, cfg.segment_topics) for t, s in zip(texts, seg_lists)]
-        units = [segment_topics.unit_vectors(s, g, seg_embed([x.strip() for x in s])).ravel() if g
-                 else np.zeros(0, dtype=np.float32) for s, g in zip(seg_lists, groups)]
+        seg_embed([x.strip() for s, g in zip(seg_lists, groups) if g for x in s])  # one batched pass
+        seg_vecs = [seg_embed([x.strip() for x in s]) if g else None for s, g in zip(seg_lists, groups)]
+        units = [segment_topics.unit_vectors(s, g, v).ravel() if g else np.zeros(0, dtype=np.float32)
+                 for s, g, v in zip(seg_lists, groups, seg_vecs)]
+    pooled = np.array([bool(g) and cfg.embed.pool_long_items for g in groups], dtype=bool)
+    with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its segments' (no embedding of its own)
+        Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p], progress)
+        dim = Xw.shape[1] if len(Xw) else seg_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
+        X = np.zeros((n, dim), dtype=np.float32)
+        X[~pooled] = Xw
+        for i in np.where(pooled)[0]:
+            X[i] = segment_topics.pool(seg_vecs[i], segment_topics.segment_weights(seg_lists[i]))
+        stats = {**stats, "pooled": int(pooled.sum())}
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
         frame = classify.run(frame, np.ones(n, dtype=bool), X, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
@@ -135,7 +145,8 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
             lists[k].append(v)
         out[SEG_PREFIX + c] = lists
     info = json.dumps({"seconds": seconds, "embedding": {"cache_hits": stats["cache_hits"],
-                                                         "embedded": stats["embedded"], **seg_embed.stats},
+                                                         "embedded": stats["embedded"], "pooled": stats["pooled"],
+                                                         **seg_embed.stats},
                        "segment_columns": seg_columns})
     out[BATCH_INFO] = [info] + [""] * (n - 1) if n else []
     return out
@@ -180,7 +191,8 @@ class TextResults:
         """Concatenate ``analyse_texts`` results (in text order); the empty batch of no texts gives the columns."""
         per_text = pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0].reset_index(drop=True)
         seconds = dict.fromkeys(STAGES, 0.0)
-        embedding = {"cache_hits": 0, "embedded": 0, "segments": 0, "segment_cache_hits": 0, "segments_embedded": 0}
+        embedding = {"cache_hits": 0, "embedded": 0, "pooled": 0, "segments": 0, "segment_cache_hits": 0,
+                     "segments_embedded": 0}
         seg_columns: list[str] = [S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"]
         for info in per_text[BATCH_INFO] if len(per_text) else []:
             if info:
