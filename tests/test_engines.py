@@ -189,3 +189,32 @@ def test_a_long_comment_is_embedded_once_as_segments(tmp_path):
     embedded.clear()
     out = analyse_texts([long_, short], m)
     assert long_ in embedded and np.allclose(out[EMBEDDING][0], FakeEmbedder().embed([long_])[0], atol=1e-6)
+
+
+def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(tmp_path):
+    import numpy as np
+
+    from tests.conftest import FakeEmbedder
+    from vocnlp import schema as S
+    from vocnlp.engines.texts import EMBEDDING, UNITS, TextModels, analyse_texts
+    from vocnlp.stages.segment_topics import pool, segment_weights, unit_groups
+
+    long_ = ("朝食のビュッフェが豪華で朝食が楽しみでした。ただ浴室にカビがあり、カビの臭いも気になりました。"
+             "フロントの方の対応はとても丁寧でした。")
+    embedded: list[str] = []
+
+    class Recording(FakeEmbedder):
+        def embed(self, texts):
+            embedded.extend(texts)
+            return super().embed(texts)
+
+    c = cfg(tmp_path, **{"segment_topics.embed": "units"})
+    m = TextModels(c, embedder_factory=lambda e: Recording())
+    embedded.clear()
+    out = analyse_texts([long_], m)
+    segs = out[S.SEGMENTS][0]
+    units = ["".join(segs[k] for k in g).strip() for g in unit_groups(long_, segs, c.segment_topics)]
+    assert embedded == units and len(units) > 1
+    U = FakeEmbedder().embed(units)
+    assert np.allclose(np.asarray(out[UNITS][0]).reshape(len(units), -1), U, atol=1e-6)
+    assert np.allclose(out[EMBEDDING][0], pool(U, segment_weights(units)), atol=1e-6)

@@ -110,26 +110,33 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
     seg_embed = SegmentVectors(m)  # segment text -> vector, each embedded once (through the cache) in this batch
     with _timed(seconds, "segment_embed"):  # the long comments' segments: segment topics' units, and reused below
         groups = [segment_topics.unit_groups(t, s, cfg.segment_topics) for t, s in zip(texts, seg_lists)]
-        seg_embed([x.strip() for s, g in zip(seg_lists, groups) if g for x in s])  # one batched pass
-        seg_vecs = [seg_embed([x.strip() for x in s]) if g else None for s, g in zip(seg_lists, groups)]
-        units = [segment_topics.unit_vectors(s, g, v).ravel() if g else np.zeros(0, dtype=np.float32)
-                 for s, g, v in zip(seg_lists, groups, seg_vecs)]
+        by_unit = cfg.segment_topics.embed == "units"  # embed the units (joined segments), else the segments
+        parts = [([("".join(s[k] for k in grp).strip()) for grp in g] if by_unit else [x.strip() for x in s]) if g
+                 else [] for s, g in zip(seg_lists, groups)]  # the texts embedded for each long comment
+        seg_embed([x for p in parts for x in p])  # one batched pass
+        part_vecs = [seg_embed(p) if p else None for p in parts]
+        weights = [segment_topics.segment_weights(p) if p else None for p in parts]
+        units = [(v if by_unit else segment_topics.unit_vectors(s, g, v)).ravel() if g else np.zeros(0, np.float32)
+                 for s, g, v in zip(seg_lists, groups, part_vecs)]
     pooled = np.array([bool(g) and cfg.embed.pool_long_items for g in groups], dtype=bool)
-    with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its segments' (no embedding of its own)
+    with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its parts' (no embedding of its own)
         Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p], progress)
-        dim = Xw.shape[1] if len(Xw) else seg_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
+        dim = Xw.shape[1] if len(Xw) else part_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
         X = np.zeros((n, dim), dtype=np.float32)
-        X[~pooled] = Xw
+        if len(Xw):
+            X[~pooled] = Xw
         for i in np.where(pooled)[0]:
-            X[i] = segment_topics.pool(seg_vecs[i], segment_topics.segment_weights(seg_lists[i]))
+            X[i] = segment_topics.pool(part_vecs[i], weights[i])
         stats = {**stats, "pooled": int(pooled.sum())}
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
         frame = classify.run(frame, np.ones(n, dtype=bool), X, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
-                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior)
+                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior,
+                             pooled if cx_cfg.per_segment == "long" else None)
     with _timed(seconds, "sentiment"):
         frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, X,
-                                   seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None)
+                                   seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None,
+                                   {i: g for i, g in enumerate(groups) if g} if by_unit else None)
     out = frame.drop(columns=[c for c in _BOOKKEEPING if c in frame.columns]).reset_index(drop=True)
     out[S.PREDICATES] = [predicate_bases(d._.morphs) for d in frame[S.DOCS]]  # topic labels prefer nouns
     out[S.PHRASES] = tokenize.phrases_json(frame[S.DOCS].tolist(), m.stopwords)  # candidates for the topic labels
