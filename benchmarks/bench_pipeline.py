@@ -7,13 +7,16 @@ initialisation are not counted as throughput; the start-up cost is reported on i
   * embedding-only: the default backend embedding exactly the texts a run embeds, no cache;
   * end-to-end, first run: the whole pipeline with an empty embedding cache;
   * end-to-end, second run: the same input again (cache warm).
-Numbers are ratios where the machine's speed matters.
+Numbers are ratios where the machine's speed matters. The ratio is also given on CPU seconds
+(``*_cpu``, this process's time.process_time): on a shared machine whose load changes between the
+two measurements, wall-clock ratios move with the load and CPU ratios much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,14 +64,17 @@ def main() -> None:
         df, _ = clean.run(ing.frame, ing.text_column, c.clean, c.privacy)
         texts = list(dict.fromkeys(df.loc[df[S.STATUS] == S.STATUS_OK, S.TEXT_NORM]))
         embedder = create_embedder(c.embed)
-        t = time.perf_counter()
+        load = [round(os.getloadavg()[0], 2)]
+        t, cpu = time.perf_counter(), time.process_time()
         for i in range(0, len(texts), c.embed.batch_size):
             embedder.embed(texts[i : i + c.embed.batch_size])
-        embed_only = time.perf_counter() - t
+        embed_only, embed_only_cpu = time.perf_counter() - t, time.process_time() - cpu
 
-        t = time.perf_counter()
+        load.append(round(os.getloadavg()[0], 2))
+        t, cpu = time.perf_counter(), time.process_time()
         first = run_pipeline(data, tmp / "out1", cfg("cache"))
-        e2e_first = time.perf_counter() - t
+        e2e_first, e2e_first_cpu = time.perf_counter() - t, time.process_time() - cpu
+        load.append(round(os.getloadavg()[0], 2))
         t = time.perf_counter()
         run_pipeline(data, tmp / "out2", cfg("cache"))
         e2e_second = time.perf_counter() - t
@@ -80,10 +86,15 @@ def main() -> None:
         "embedding_only_items_per_s": round(n / embed_only, 1),
         "end_to_end_items_per_s": round(n / e2e_first, 1),
         "end_to_end_vs_embedding_only": round(embed_only / e2e_first, 3),
+        "end_to_end_vs_embedding_only_cpu": round(embed_only_cpu / e2e_first_cpu, 3),
+        "load_average_1min": load,  # before embedding-only, before and after the first run
+        "cpus": os.cpu_count(),
         "second_run_speedup": round(e2e_first / e2e_second, 1),
         "stage_seconds_first_run": first.timings,
         "seconds": {"embedding_only": round(embed_only, 2), "first_run": round(e2e_first, 2),
-                    "second_run": round(e2e_second, 2)},
+                    "second_run": round(e2e_second, 2), "embedding_only_cpu": round(embed_only_cpu, 2),
+                    "first_run_cpu": round(e2e_first_cpu, 2)},
+        "embedding": first.manifest.get("embedding", {}),
     }
     print(json.dumps(res, indent=2, ensure_ascii=False))
     if args.out:  # keep what other benchmarks recorded in the same file (bench_cli.py: "cli")

@@ -130,7 +130,7 @@ def test_per_text_results_equal_the_stages_run_row_by_row(tmp_path, repeated_csv
     from vocnlp.pipeline import analyze
     from vocnlp.stages import classify, clean, codes, ingest, segment, sentiment, tokenize
 
-    c = cfg(tmp_path)
+    c = cfg(tmp_path, **{"embed.pool_long_items": False})  # every comment embedded whole, as the stages did
     new = analyze(repeated_csv, c)
     ing = ingest.read_input(repeated_csv, c.input)
     df, _ = clean.run(ing.frame, ing.text_column, c.clean, c.privacy)
@@ -147,3 +147,74 @@ def test_per_text_results_equal_the_stages_run_row_by_row(tmp_path, repeated_csv
                                                                            rtol=0, atol=0), col
     pd.testing.assert_frame_equal(new.segments.drop(columns=[S.TOPIC_ID]).reset_index(drop=True),  # topic: driver-side
                                   segments.reset_index(drop=True))
+
+
+def test_a_long_comment_is_embedded_once_as_segments(tmp_path):
+    """Segment topics' units and the long comment's own vector come from one embedding of its segments; the whole
+    comment is embedded only with embed.pool_long_items off. Segment vectors are looked up, never embedded twice."""
+    import numpy as np
+
+    from tests.conftest import FakeEmbedder
+    from vocnlp import schema as S
+    from vocnlp.engines.texts import EMBEDDING, UNITS, SegmentVectors, TextModels, analyse_texts
+    from vocnlp.stages.segment_topics import pool, segment_weights, unit_groups
+
+    long_ = ("朝食のビュッフェが豪華で朝食が楽しみでした。ただ浴室にカビがあり、カビの臭いも気になりました。"
+             "フロントの方の対応はとても丁寧でした。")
+    short = "配送が早くて助かりました。"
+    embedded: list[str] = []
+
+    class Recording(FakeEmbedder):
+        def embed(self, texts):
+            embedded.extend(texts)
+            return super().embed(texts)
+
+    c = cfg(tmp_path)
+    m = TextModels(c, embedder_factory=lambda e: Recording())
+    embedded.clear()
+    out = analyse_texts([long_, short], m)
+    segs = out[S.SEGMENTS][0]
+    groups = unit_groups(long_, segs, c.segment_topics)
+    assert len(groups) > 1 and long_ not in embedded and short in embedded
+    assert all(embedded.count(x.strip()) == 1 for x in segs)
+    V = FakeEmbedder().embed([x.strip() for x in segs])
+    assert np.allclose(out[EMBEDDING][0], pool(V, segment_weights(segs)), atol=1e-6)
+    assert len(out[UNITS][0]) == len(groups) * V.shape[1] and len(out[UNITS][1]) == 0
+    sv = SegmentVectors(m)
+    sv(["a", "b"])
+    sv(["b", "a", "a"])
+    assert sv.stats["segments"] == 2
+
+    m = TextModels(cfg(tmp_path / "whole", **{"embed.pool_long_items": False}), embedder_factory=lambda e: Recording())
+    embedded.clear()
+    out = analyse_texts([long_, short], m)
+    assert long_ in embedded and np.allclose(out[EMBEDDING][0], FakeEmbedder().embed([long_])[0], atol=1e-6)
+
+
+def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(tmp_path):
+    import numpy as np
+
+    from tests.conftest import FakeEmbedder
+    from vocnlp import schema as S
+    from vocnlp.engines.texts import EMBEDDING, UNITS, TextModels, analyse_texts
+    from vocnlp.stages.segment_topics import pool, segment_weights, unit_groups
+
+    long_ = ("朝食のビュッフェが豪華で朝食が楽しみでした。ただ浴室にカビがあり、カビの臭いも気になりました。"
+             "フロントの方の対応はとても丁寧でした。")
+    embedded: list[str] = []
+
+    class Recording(FakeEmbedder):
+        def embed(self, texts):
+            embedded.extend(texts)
+            return super().embed(texts)
+
+    c = cfg(tmp_path, **{"segment_topics.embed": "units"})
+    m = TextModels(c, embedder_factory=lambda e: Recording())
+    embedded.clear()
+    out = analyse_texts([long_], m)
+    segs = out[S.SEGMENTS][0]
+    units = ["".join(segs[k] for k in g).strip() for g in unit_groups(long_, segs, c.segment_topics)]
+    assert embedded == units and len(units) > 1
+    U = FakeEmbedder().embed(units)
+    assert np.allclose(np.asarray(out[UNITS][0]).reshape(len(units), -1), U, atol=1e-6)
+    assert np.allclose(out[EMBEDDING][0], pool(U, segment_weights(units)), atol=1e-6)

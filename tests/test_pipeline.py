@@ -64,8 +64,11 @@ def test_cache_embeds_each_text_once(tmp_path, small_csv, use_fake_embedder):
     first = run_pipeline(small_csv, tmp_path / "a", cfg(tmp_path))
     second = run_pipeline(small_csv, tmp_path / "b", cfg(tmp_path))
     assert first.manifest["embedding"]["embedded"] > 0
-    assert second.manifest["embedding"]["embedded"] == 0
-    assert second.manifest["embedding"]["cache_hits"] == first.manifest["embedding"]["unique"]
+    assert second.manifest["embedding"]["embedded"] == 0 and second.manifest["embedding"]["segments_embedded"] == 0
+    # a long comment's vector is pooled from its segments' (cached too), never embedded whole
+    e = second.manifest["embedding"]
+    assert e["cache_hits"] + e["pooled"] == first.manifest["embedding"]["unique"] and e["pooled"] > 0
+    assert e["segment_cache_hits"] == first.manifest["embedding"]["segments_embedded"] > 0
 
 
 def test_tiny_inputs_complete_with_warning(tmp_path, use_fake_embedder):

@@ -89,6 +89,7 @@ class EmbedConfig(Section):
     batch_size: int = Field(64, ge=1)
     cache_dir: str | None = ".cache/vocnlp"  # embeddings and fitted topics (topics/); None disables both
     device: str | None = None  # sentence_transformers only
+    pool_long_items: bool = True  # a comment cut into subject units (segment_topics): vector = mean of its segments'
 
 
 class TopicsConfig(Section):
@@ -127,6 +128,7 @@ class SegmentTopicsConfig(Section):
     percentile: float = Field(25.0, ge=0.0, le=100.0)  # a unit joins a topic when as close as its p-th member
     floor: float = Field(0.2, ge=-1.0, le=1.0)  # ...and never below this cosine (centred space)
     max_topics_per_item: int = Field(3, ge=1)
+    embed: Literal["segments", "units"] = "segments"  # what a long comment is embedded as (engines/texts.py)
 
 
 class ThemesConfig(Section):
@@ -157,7 +159,7 @@ class TaskConfig(Section):
     prior: dict[str, PositiveFloat] | None = None
     # multi-label tasks: also score each segment of a comment with two or more, and average the item's
     # probabilities with the highest segment's per label (see stages/classify.py)
-    per_segment: bool = False
+    per_segment: bool | Literal["long"] = "long"  # long: only comments whose segments are embedded anyway (pooled)
 
 
 class ClassifyConfig(Section):

@@ -176,6 +176,7 @@ class _Run:
     embedder: Embedder | None = None
     cache: EmbeddingCache | None = None
     X: np.ndarray | None = None
+    units: list[np.ndarray] | None = None  # per analysed row, its subject units' vectors (segment topics)
     embed_stats: dict | None = None
     text_seconds: dict[str, float] = field(default_factory=dict)
     engine_info: dict | None = None
@@ -309,6 +310,7 @@ def _texts(r: _Run) -> None:
     res = engine.map(texts, lambda d, t: r.report("texts", d, t))
     r.df = r.df.assign(**join_to_rows(res.per_text, text_idx))
     r.X = res.X[text_idx[ok]]
+    r.units = [res.units[i] for i in text_idx[ok]] if len(res.units) == len(texts) else None
     r.segments = segments_for_rows(res, text_idx, r.df[S.ID].to_numpy(), r.df[S.ROW].to_numpy())
     r.embed_stats = {"texts": int(ok.sum()), "unique": len(texts), **res.embedding}
     r.text_seconds = res.seconds
@@ -388,7 +390,7 @@ def _segment_topics(r: _Run) -> None:
     ok = ok.assign(_seg_scores=[seg_scores.get(int(row) + 1, []) for row in ok[S.ROW]])
     r.seg = segment_topics.assign_segments(ok, r.X, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
                                            lambda texts: r.embed(texts, "segment_topics")[0],
-                                           getattr(r.tr, "reference_mean", None), r.tr.centroids)
+                                           getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units)
     r.df[S.TOPIC_IDS] = ""
     r.df.loc[ok_mask, S.TOPIC_IDS] = [segment_topics.join_ids(t) for t in r.seg.topic_ids]
     flat = [t for ts in r.seg.segment_topics for t in ts]
@@ -534,11 +536,12 @@ def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None
     timer = _Timer()
     started = datetime.now(timezone.utc)
     try:
-        for name, step in STAGES:
-            if name not in timer.timings:
-                run.report(name)
-            with timer.stage(name):
-                step(run)
+        with _one_blas_thread():
+            for name, step in STAGES:
+                if name not in timer.timings:
+                    run.report(name)
+                with timer.stage(name):
+                    step(run)
     finally:
         run.close()
     manifest = _manifest(run, started)
@@ -546,6 +549,17 @@ def _analyze(data: pd.DataFrame | Path | str, cfg: RunConfig, period: str | None
     return Analysis(items=run.items, segments=run.segments, topics=run.topic_tab, issues=run.issues,
                     manifest=manifest, config=cfg, heat=run.heat, trend_tables=run.trend_tables, codes=run.code_tab,
                     themes=run.theme_tab)
+
+
+@contextmanager
+def _one_blas_thread():
+    """BLAS (numpy, scipy, scikit-learn) single-threaded for the run: its matrices are small (PCA of 1,320 x 384),
+    and on a busy or small machine OpenBLAS's threads spin: that PCA took 7.3 CPU-seconds with its default threads
+    at a load of 12 on 2 cores, 0.05 with one. The embedder keeps its own (OpenMP) threads."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _split_text_time(timings: dict[str, float], seconds: dict[str, float]) -> dict[str, float]:

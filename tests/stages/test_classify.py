@@ -120,6 +120,9 @@ def test_cx_per_segment_averages_the_item_with_its_highest_segment():
     assert out[S.CX_DIMENSIONS].iloc[0] == "|".join(cx.predict_from_proba(want[None, :])[0])
     without = classify.run(df, ok, X, cx, stage)
     assert [without[S.cx_column(c)].iloc[0] for c in cx.classes_] == pytest.approx(np.round(P[0], 4).tolist(), abs=1e-4)
+    asked.clear()  # seg_rows (per_segment: long) limits it to the rows given: here none with 2+ segments
+    limited = classify.run(df, ok, X, cx, stage, seg_embed=seg_embed, seg_rows=np.array([False, True]))
+    assert asked == [] and limited[S.CX_DIMENSIONS].tolist() == without[S.CX_DIMENSIONS].tolist()
 
 
 def test_cx_prior_moves_each_label_from_its_dev_share_to_the_configured_share():

@@ -114,3 +114,21 @@ def test_comments_the_item_model_is_sure_of_are_not_embedded_again():
     assert embedded == []
     assert out[S.SENTIMENT_LABEL].tolist() == ["positive", "positive", "", "positive"]
     assert segs[S.SENTIMENT_LABEL].tolist()[:2] == ["positive", "negative"]  # the dictionary's, as without the model
+
+
+def test_with_units_the_model_labels_a_long_comments_units_and_each_segment_takes_its_units_label():
+    df = pd.DataFrame({S.ID: ["a"], S.ROW: [0], S.STATUS: ["ok"],
+                       S.SEGMENTS: [["値段は安いけど", "品質が", "悪い", "以上です"]],
+                       S.TEXT_NORM: ["値段は安いけど品質が悪い以上です"]})
+    embedded = []
+
+    def seg_embed(texts):
+        embedded.extend(texts)
+        return np.zeros((len(texts), 8), np.float32)
+
+    cfg = SentimentConfig(method="trained", per_segment_below=0.9)
+    out, segs = sentiment.run(df, cfg, LEXICON, ByWords(), np.zeros((1, 8), np.float32), seg_embed,
+                              {0: [[0], [1, 2, 3]]})
+    assert embedded == ["値段は安いけど", "品質が悪い以上です"]  # the units, not the four segments
+    assert segs[S.SENTIMENT_LABEL].tolist() == ["neutral", "negative", "negative", "negative"]
+    assert out[S.SENTIMENT_LABEL].tolist() == ["negative"]

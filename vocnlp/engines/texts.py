@@ -5,9 +5,14 @@
     results = TextResults.from_batches([batch, ...])
     columns = join_to_rows(results.per_text, text_idx)   # on the driver: every row gets its text's columns
 
-``analyse_texts`` runs tokenize, segment, codes, embed, classify and sentiment, in that order, by calling the
-stage modules' own ``run`` functions on a frame of the distinct texts (every one analysed), so a change to a
-stage applies to every engine. What it returns is plain data (strings, numbers, lists of them, one embedding per
+``analyse_texts`` runs tokenize, segment, codes, embed, segment_embed, classify and sentiment, in that order, by
+calling the stage modules' own ``run`` functions on a frame of the distinct texts (every one analysed), so a change
+to a stage applies to every engine. Segment vectors are shared: ``segment_embed`` embeds the segments of the long
+comments that segment topics cut into subject units (:func:`vocnlp.stages.segment_topics.unit_groups`) once, and
+per-segment sentiment (and CX, when on) looks its segments up there, embedding only those not yet known; each
+long comment's unit vectors (pooled from its segments') travel with its results for the segment-topics stage on
+the driver. With ``embed.pool_long_items`` (default) such a comment's own vector is the length-weighted mean of its
+segments' vectors too, so a long comment is embedded once, as segments, instead of twice. What it returns is plain data (strings, numbers, lists of them, one embedding per
 text) so that it can cross process boundaries as Arrow; spaCy Docs stay inside the batch. Every column a stage
 adds is joined back to the rows; rows not analysed get the empty value of the column's kind ([], "", NaN, False),
 as the stages give them. Clean is not part of it: it decides which rows are analysed and what their normalised
@@ -30,10 +35,11 @@ from ..backends.cache import EmbeddingCache, embed_texts
 from ..config import RunConfig
 from ..japanese import predicate_bases
 from ..models.registry import build_sentiment_model, build_task_model
-from ..stages import classify, codes, segment, sentiment, tokenize
+from ..stages import classify, codes, segment, segment_topics, sentiment, tokenize
 
-STAGES = ("tokenize", "segment", "codes", "embed", "classify", "sentiment")  # in the order they run
+STAGES = ("tokenize", "segment", "codes", "embed", "segment_embed", "classify", "sentiment")  # in the order they run
 EMBEDDING = "_embedding"  # float32 vector per text (gathered into the row-level matrix, never joined as a column)
+UNITS = "_units"  # per text, its subject units' vectors flattened (n_units * dim float32; empty: one unit)
 SEG_PREFIX = "_seg_"  # the segment table's columns, one list per text (segments.csv is rebuilt per row from them)
 BATCH_INFO = "_batch"  # JSON on a batch's first row: seconds per stage, embedding counts, segment columns
 _BOOKKEEPING = (S.TEXT_NORM, S.STATUS, S.ROW, S.ID, S.DOCS)  # the batch frame's own columns, not joined back
@@ -100,20 +106,42 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         frame = segment.run(frame, cfg.segment)
     with _timed(seconds, "codes"):
         frame = codes.run(frame, m.rules)
-    with _timed(seconds, "embed"):
-        X, stats = m.embed(list(texts), progress)
-    seg_embed = lambda texts: m.embed(texts)[0]  # noqa: E731 - segments through the same embedder and cache
+    seg_lists = frame[S.SEGMENTS].tolist()
+    seg_embed = SegmentVectors(m)  # segment text -> vector, each embedded once (through the cache) in this batch
+    with _timed(seconds, "segment_embed"):  # the long comments' segments: segment topics' units, and reused below
+        groups = [segment_topics.unit_groups(t, s, cfg.segment_topics) for t, s in zip(texts, seg_lists)]
+        by_unit = cfg.segment_topics.embed == "units"  # embed the units (joined segments), else the segments
+        parts = [([("".join(s[k] for k in grp).strip()) for grp in g] if by_unit else [x.strip() for x in s]) if g
+                 else [] for s, g in zip(seg_lists, groups)]  # the texts embedded for each long comment
+        seg_embed([x for p in parts for x in p])  # one batched pass
+        part_vecs = [seg_embed(p) if p else None for p in parts]
+        weights = [segment_topics.segment_weights(p) if p else None for p in parts]
+        units = [(v if by_unit else segment_topics.unit_vectors(s, g, v)).ravel() if g else np.zeros(0, np.float32)
+                 for s, g, v in zip(seg_lists, groups, part_vecs)]
+    pooled = np.array([bool(g) and cfg.embed.pool_long_items for g in groups], dtype=bool)
+    with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its parts' (no embedding of its own)
+        Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p], progress)
+        dim = Xw.shape[1] if len(Xw) else part_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
+        X = np.zeros((n, dim), dtype=np.float32)
+        if len(Xw):
+            X[~pooled] = Xw
+        for i in np.where(pooled)[0]:
+            X[i] = segment_topics.pool(part_vecs[i], weights[i])
+        stats = {**stats, "pooled": int(pooled.sum())}
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
         frame = classify.run(frame, np.ones(n, dtype=bool), X, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
-                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior)
+                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior,
+                             pooled if cx_cfg.per_segment == "long" else None)
     with _timed(seconds, "sentiment"):
         frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, X,
-                                   seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None)
+                                   seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None,
+                                   {i: g for i, g in enumerate(groups) if g} if by_unit else None)
     out = frame.drop(columns=[c for c in _BOOKKEEPING if c in frame.columns]).reset_index(drop=True)
     out[S.PREDICATES] = [predicate_bases(d._.morphs) for d in frame[S.DOCS]]  # topic labels prefer nouns
     out[S.PHRASES] = tokenize.phrases_json(frame[S.DOCS].tolist(), m.stopwords)  # candidates for the topic labels
     out[EMBEDDING] = list(X) if n else []
+    out[UNITS] = units
     seg_columns = list(seg.columns)
     owner = seg["row"].to_numpy(dtype=int) - 1 if len(seg) else np.zeros(0, dtype=int)  # the text each segment is of
     for c in seg_columns:
@@ -124,10 +152,33 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
             lists[k].append(v)
         out[SEG_PREFIX + c] = lists
     info = json.dumps({"seconds": seconds, "embedding": {"cache_hits": stats["cache_hits"],
-                                                         "embedded": stats["embedded"]},
+                                                         "embedded": stats["embedded"], "pooled": stats["pooled"],
+                                                         **seg_embed.stats},
                        "segment_columns": seg_columns})
     out[BATCH_INFO] = [info] + [""] * (n - 1) if n else []
     return out
+
+
+class SegmentVectors:
+    """Segment texts -> vectors for one batch, each distinct segment embedded once through the run's embedder and
+    cache: segment topics and per-segment sentiment (and CX) share them. Called like an embed function."""
+
+    def __init__(self, m: TextModels):
+        self.m = m
+        self.known: dict[str, np.ndarray] = {}
+        self.stats = {"segments": 0, "segment_cache_hits": 0, "segments_embedded": 0}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.known))
+        if todo:
+            V, st = self.m.embed(todo)
+            self.known.update(zip(todo, V))
+            self.stats["segments"] += len(todo)
+            self.stats["segment_cache_hits"] += st["cache_hits"]
+            self.stats["segments_embedded"] += st["embedded"]
+        if not texts:
+            return np.zeros((0, EMPTY_DIM), dtype=np.float32)
+        return np.vstack([self.known[t] for t in texts]).astype(np.float32)
 
 
 @dataclass
@@ -140,13 +191,15 @@ class TextResults:
     embedding: dict[str, int] = field(default_factory=dict)  # cache_hits, embedded
     segment_columns: list[str] = field(default_factory=list)
     batches: int = 0
+    units: list[np.ndarray] = field(default_factory=list)  # per distinct text, its subject units' vectors (n_units, dim)
 
     @classmethod
     def from_batches(cls, batches: list[pd.DataFrame]) -> TextResults:
         """Concatenate ``analyse_texts`` results (in text order); the empty batch of no texts gives the columns."""
         per_text = pd.concat(batches, ignore_index=True) if len(batches) > 1 else batches[0].reset_index(drop=True)
         seconds = dict.fromkeys(STAGES, 0.0)
-        embedding = {"cache_hits": 0, "embedded": 0}
+        embedding = {"cache_hits": 0, "embedded": 0, "pooled": 0, "segments": 0, "segment_cache_hits": 0,
+                     "segments_embedded": 0}
         seg_columns: list[str] = [S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"]
         for info in per_text[BATCH_INFO] if len(per_text) else []:
             if info:
@@ -154,12 +207,14 @@ class TextResults:
                 for k, v in d["seconds"].items():
                     seconds[k] = seconds.get(k, 0.0) + v
                 for k, v in d["embedding"].items():
-                    embedding[k] += v
+                    embedding[k] = embedding.get(k, 0) + v
                 seg_columns = d["segment_columns"]
         X = (np.stack([np.asarray(v, dtype=np.float32) for v in per_text[EMBEDDING]]) if len(per_text)
              else np.zeros((0, EMPTY_DIM), dtype=np.float32))
-        per_text = per_text.drop(columns=[EMBEDDING, BATCH_INFO])
-        return cls(per_text, X, seconds, embedding, seg_columns, len(batches))
+        dim = X.shape[1]
+        units = [np.asarray(v, dtype=np.float32).reshape(-1, dim) for v in per_text[UNITS]] if len(per_text) else []
+        per_text = per_text.drop(columns=[EMBEDDING, BATCH_INFO, UNITS])
+        return cls(per_text, X, seconds, embedding, seg_columns, len(batches), units)
 
 
 def _empty_like(values: pd.Series):

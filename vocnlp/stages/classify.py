@@ -99,9 +99,10 @@ def with_segments(P: np.ndarray, segments: list[list[str]], model: TextClassifie
 
 def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model: TextClassifier,
         stage_model: TextClassifier, stage_prior: dict[str, float] | None = None,
-        seg_embed: Callable[[list[str]], np.ndarray] | None = None, cx_prior: dict[str, float] | None = None
-        ) -> pd.DataFrame:
-    """``seg_embed`` (texts -> vectors, the run's embedder and cache) turns on per-segment CX scoring."""
+        seg_embed: Callable[[list[str]], np.ndarray] | None = None, cx_prior: dict[str, float] | None = None,
+        seg_rows: np.ndarray | None = None) -> pd.DataFrame:
+    """``seg_embed`` (texts -> vectors, the run's embedder and cache) turns on per-segment CX scoring; ``seg_rows``
+    (a mask over the analysed rows) limits it to those rows."""
     S.require(df, [S.TEXT_NORM], "classify", {S.TEXT_NORM: "clean"})
     texts = df.loc[ok_mask, S.TEXT_NORM].tolist()
     n = len(df)
@@ -109,7 +110,10 @@ def run(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray, cx_model: TextClas
     p_cx = cx_model.predict_proba(texts, X) if len(X) else np.zeros((0, len(cx_model.classes_)))
     if seg_embed is not None and len(X):
         S.require(df, [S.SEGMENTS], "classify", {S.SEGMENTS: "segment"})
-        p_cx = with_segments(p_cx, df.loc[ok_mask, S.SEGMENTS].tolist(), cx_model, seg_embed)
+        segs = df.loc[ok_mask, S.SEGMENTS].tolist()
+        if seg_rows is not None:
+            segs = [s if keep else [] for s, keep in zip(segs, seg_rows)]
+        p_cx = with_segments(p_cx, segs, cx_model, seg_embed)
     p_cx = shift_prevalence(p_cx, cx_model, cx_prior)
     dims = np.full(n, "", dtype=object)
     dims[ok_mask] = ["|".join(labels) for labels in cx_model.predict_from_proba(p_cx)]

@@ -4,8 +4,10 @@ The item-level topics (``topics`` / ``tracking``) give every comment one topic, 
 long reviews (mould in an otherwise happy hotel review, a rude check-in) never adds up. Here each long
 comment (at least ``min_item_chars``) is cut into *subject units*: its sentence/clause segments (the
 ``segment`` stage), consecutive ones merged until a unit has at least ``min_unit_chars`` characters, since
-a clause such as 「ご確認をお願いいたします。」 carries no subject. Units are embedded (through the embedding
-cache) and assigned to the item-level topics, not re-clustered: a unit takes its closest topic when it is as
+a clause such as 「ご確認をお願いいたします。」 carries no subject. A unit's vector is the length-weighted mean of
+its segments' vectors (:func:`unit_vectors`): the per-text stage (vocnlp/engines/texts.py) embeds a long comment's
+segments once, on the engine's workers and through the embedding cache, and per-segment sentiment reuses them.
+Units are assigned to the item-level topics, not re-clustered: a unit takes its closest topic when it is as
 close as that topic's own typical members (the ``percentile``-th member similarity, never below ``floor``,
 in the centred space tracking uses), else it stays with the comment's primary topic. Short comments (most
 comments in a typical week) are one unit: the comment, with no extra embedding.
@@ -63,6 +65,36 @@ def subject_units(segments: list[str], min_chars: int) -> list[list[int]]:
     return groups
 
 
+def unit_groups(text: str, segments: list[str], cfg: SegmentTopicsConfig) -> list[list[int]]:
+    """A comment's subject units when it is cut into several ([] when it counts as one: too short, one unit, or
+    segment topics off). The per-text stage and :func:`assign_segments` both decide with this."""
+    if not cfg.enabled or len(text) < cfg.min_item_chars:
+        return []
+    groups = subject_units(segments, cfg.min_unit_chars)
+    return groups if len(groups) > 1 else []
+
+
+def segment_weights(segments: list[str]) -> np.ndarray:
+    """Each segment's weight in a pooled vector: its length (stripped), at least 1."""
+    return np.array([max(1, len(s.strip())) for s in segments], dtype=np.float32)
+
+
+def pool(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted mean of segment vectors, unit length (the vector of the text they make up together)."""
+    v = (vectors * weights[:, None]).sum(axis=0) / max(float(weights.sum()), 1e-9)
+    return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+
+
+def unit_vectors(segments: list[str], groups: list[list[int]], seg_vectors: np.ndarray) -> np.ndarray:
+    """One vector per subject unit: the length-weighted mean of its segments' vectors (``seg_vectors``, one per
+    segment, in order). (n_units, dim)."""
+    w = segment_weights(segments)
+    dim = seg_vectors.shape[1] if seg_vectors.ndim == 2 else 384
+    if not groups:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.vstack([pool(seg_vectors[g], w[g]) for g in groups])
+
+
 def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: float, floor: float):
     """Topic centroids and member thresholds in the centred space: (ids, C, thresholds)."""
     normed = l2_normalize(X - mu)
@@ -75,25 +107,35 @@ def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: 
 
 
 def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, band: float,
-                    embed: Callable[[list[str]], np.ndarray], reference_mean: np.ndarray | None = None,
-                    raw_centroids: dict[int, np.ndarray] | None = None) -> SegmentTopicResult:
+                    embed: Callable[[list[str]], np.ndarray] | None = None, reference_mean: np.ndarray | None = None,
+                    raw_centroids: dict[int, np.ndarray] | None = None,
+                    units_of: list[np.ndarray] | None = None) -> SegmentTopicResult:
     """``df``: the analysed rows (S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_*, "_seg_scores"),
-    ``X`` their embeddings. ``raw_centroids`` (the topic result's, in the raw normalised space) give each
+    ``X`` their embeddings. ``units_of``: each row's unit vectors as the per-text stage computed them
+    (:func:`unit_vectors`; empty for a comment of one unit); without them the long comments' segments are
+    embedded here with ``embed``. ``raw_centroids`` (the topic result's, in the raw normalised space) give each
     mention's closeness, which picks representative comments and quotes."""
     n = len(df)
     assign = df[S.TOPIC_ID].to_numpy(dtype=int)
     segs = df[S.SEGMENTS].tolist()
     norm_texts = df[S.TEXT_NORM].tolist()
     mu = reference_mean if reference_mean is not None else (X.mean(axis=0) if n else None)
+    dim = X.shape[1] if n else 384
     units: list[list[list[int]]] = []
-    unit_texts: list[str] = []
     for text, s in zip(norm_texts, segs):
-        groups = subject_units(s, cfg.min_unit_chars) if cfg.enabled and len(text) >= cfg.min_item_chars else []
-        groups = groups if len(groups) > 1 else [list(range(len(s)))]
-        units.append(groups)
-        if len(groups) > 1:
-            unit_texts += ["".join(s[k] for k in g).strip() for g in groups]
-    E = embed(unit_texts) if unit_texts else np.zeros((0, X.shape[1] if n else 384), dtype=np.float32)
+        groups = unit_groups(text, s, cfg)
+        units.append(groups or [list(range(len(s)))])
+    split = [i for i, g in enumerate(units) if len(g) > 1]
+    if units_of is None and split:  # not computed by the per-text stage: embed the segments here
+        flat = [segs[i][k].strip() for i in split for k in range(len(segs[i]))]
+        V = embed(flat)
+        units_of, at = [np.zeros((0, dim), dtype=np.float32)] * n, 0
+        for i in split:
+            units_of[i] = unit_vectors(segs[i], units[i], V[at : at + len(segs[i])])
+            at += len(segs[i])
+    E = np.vstack([units_of[i] for i in split]).astype(np.float32) if split else np.zeros((0, dim), dtype=np.float32)
+    if len(E) != sum(len(units[i]) for i in split):
+        raise ValueError("unit vectors do not match the comments' subject units")
     ids, C, thr = _topic_space(X, assign, mu, cfg.percentile, cfg.floor) if n else (np.zeros(0, int), None, None)
     U = l2_normalize(E - mu) if len(E) else E
     unit_topic = np.full(len(E), -1, dtype=int)
@@ -156,7 +198,7 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
         mentions[S.SENTIMENT_EVIDENCE] = np.where(mentions["_primary"],
                                                   df[S.SENTIMENT_EVIDENCE].to_numpy()[mentions["_item"].to_numpy(int)], "")
     multi = sum(1 for t in topic_ids if len(t) > 1)
-    params = {"split_items": sum(1 for g in units if len(g) > 1), "units_embedded": len(unit_texts),
+    params = {"split_items": len(split), "units": len(E),
               "units_assigned": int((unit_topic >= 0).sum()), "items_with_several_topics": multi,
               "mentions": len(mentions)}
     return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
@@ -166,4 +208,5 @@ def join_ids(ids: list[int]) -> str:
     return "|".join(str(t) for t in ids)
 
 
-__all__ = ["SegmentTopicResult", "assign_segments", "subject_units", "join_ids"]
+__all__ = ["SegmentTopicResult", "assign_segments", "join_ids", "pool", "segment_weights", "subject_units",
+           "unit_groups", "unit_vectors"]

@@ -67,7 +67,8 @@ def aggregate(item_p: np.ndarray, item_label: str, seg_p: np.ndarray, seg_labels
     return seg_p[k], seg_labels[k]
 
 
-def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, seg_embed=None, seg_rows=None):
+def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, seg_embed=None, seg_rows=None,
+                 units=None):
     texts = df.loc[ok, S.TEXT_NORM].tolist()
     P = model.predict_proba(texts, X)
     predicted = model.predict_from_proba(P)
@@ -77,6 +78,9 @@ def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, s
         # model is not sure of (a confident item keeps its label, and its segments cost no embedding)
         seg_texts = {pos: [s.strip() for s in df[S.SEGMENTS].iat[pos]] for pos, p in zip(positions, P)
                      if len(df[S.SEGMENTS].iat[pos]) > 1 and p.max() < cfg.per_segment_below}
+        for pos in set(seg_texts) & set(units or {}):  # a long comment's subject units stand for its segments
+            segs = df[S.SEGMENTS].iat[pos]
+            seg_texts[pos] = ["".join(segs[k] for k in g).strip() for g in units[pos]]
     flat = [t for pos in seg_texts for t in seg_texts[pos]]
     seg_P = model.predict_proba(flat, seg_embed(flat)) if flat else np.zeros((0, len(model.classes_)))
     seg_pred = model.predict_from_proba(seg_P) if flat else []
@@ -89,6 +93,8 @@ def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, s
         if pos in seg_at:
             sl = seg_at[pos]
             by_item[pos] = [model_score(q, model.classes_, cfg.neutral_band, ql) for q, ql in zip(seg_P[sl], seg_pred[sl])]
+            if units and pos in units:  # each segment carries its unit's label
+                by_item[pos] = [by_item[pos][u] for u, g in enumerate(units[pos]) for _ in g]
             p, lab = aggregate(p, lab, seg_P[sl], seg_pred[sl], model.classes_)
         label, score = model_score(p, model.classes_, cfg.neutral_band, lab)
         labels[pos] = label
@@ -108,11 +114,14 @@ def _apply_model(df, ok, X, model, cfg, item_scored, labels, scores, evidence, s
 
 
 def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X: np.ndarray | None = None,
-        seg_embed: Callable[[list[str]], np.ndarray] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        seg_embed: Callable[[list[str]], np.ndarray] | None = None,
+        units: dict[int, list[list[int]]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Lexicon scoring always runs (it gives the explanations); a trained ``item_model`` (issue: trained
     sentiment) overrides the item label and score when configured. With ``seg_embed`` (texts -> vectors, the
     run's embedder and cache) the model also labels each segment of a comment with two or more (segments.csv)
-    and the item label comes from them (:func:`aggregate`); without it segments keep the dictionary's labels."""
+    and the item label comes from them (:func:`aggregate`); without it segments keep the dictionary's labels.
+    ``units`` (row position -> its subject units as segment-index groups, segment_topics.embed: units) makes the
+    model label those units instead of the segments of a long comment (each segment takes its unit's label)."""
     S.require(df, [S.SEGMENTS, S.STATUS], "sentiment", {S.SEGMENTS: "segment"})
     lex = load_lexicon(str(lexicon_path))
     n = len(df)
@@ -138,7 +147,7 @@ def run(df: pd.DataFrame, cfg: SentimentConfig, lexicon_path, item_model=None, X
     if item_model is not None and X is not None and len(X):
         ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
         labels, scores, evidence = _apply_model(df, ok, X, item_model, cfg, item_scored, labels, scores, evidence,
-                                                seg_embed, seg_rows)
+                                                seg_embed, seg_rows, units)
     for r in seg_rows:
         r.pop("_pos", None)
     segments = pd.DataFrame(seg_rows, columns=[S.ID, S.SEGMENT_NO, S.TEXT, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, "row"])
