@@ -122,3 +122,24 @@ def test_the_load_test_embedder_is_never_the_default():
     e = create_embedder(EmbedConfig(backend="hashed_loadtest"))
     a, b = e.embed(["配送が遅い", "配送が遅い", "店員の態度"]), e.embed(["配送が遅い"])
     assert a.shape == (3, 384) and np.array_equal(a[0], b[0]) and np.allclose(np.linalg.norm(a, axis=1), 1)
+
+
+def test_above_max_cluster_docs_the_topic_space_is_fitted_on_the_sample_only(monkeypatch):
+    from vocnlp.stages import topics
+
+    built = []
+    fitted = topics.document_vectors_fitted
+
+    def spy(emb, tokens, cfg):
+        built.append(len(emb))
+        return fitted(emb, tokens, cfg)
+
+    def full(*a, **k):
+        raise AssertionError("the hybrid space was fitted on every document")
+
+    monkeypatch.setattr(topics, "document_vectors_fitted", spy)
+    monkeypatch.setattr(topics, "clustering_input", full)
+    X, tokens, _ = _week(5, {"A": 100, "B": 100, "C": 100, "new": 30})
+    res = topics.fit_topics(X, tokens, TopicsConfig(min_docs_for_clustering=10, max_cluster_docs=120),
+                            weights=np.full(len(X), 3))
+    assert built == [120] and len(res.assignments) == len(X) and res.table["size"].sum() == 3 * len(X)

@@ -183,7 +183,14 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
                             cfg, nouns, taken, w)
     n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
     docs = [join_tokens(t) for t in tokens]
-    model, topics, n_clustered = _cluster(clustering_input(embeddings, vector_tokens, cfg), docs, cfg, n_topics, w)
+    fit_idx = _sample(len(docs), cfg, w)
+    if len(fit_idx) < len(docs) and cfg.reducer == "pca":  # the hybrid space fitted on the sample that is clustered,
+        # every document projected into it in chunks: memory follows the sample, not the week's distinct texts
+        _, project = document_vectors_fitted(embeddings[fit_idx], [vector_tokens[i] for i in fit_idx], cfg)
+        vectors = project(embeddings, vector_tokens)
+    else:
+        vectors = clustering_input(embeddings, vector_tokens, cfg)
+    model, topics, n_clustered = _cluster(vectors, docs, cfg, n_topics, w)
     normed = l2_normalize(embeddings)
     topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size, w), normed, cfg, w), w)
     _update_topic_words(model, docs, topics, cfg)
@@ -273,11 +280,7 @@ def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: 
     other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear.
     With weights (distinct texts), the sample is drawn with probability proportional to them."""
     n = len(docs)
-    fit_idx = np.arange(n)
-    if n > cfg.max_cluster_docs:
-        rs = np.random.RandomState(cfg.seed)
-        fit_idx = np.sort(rs.choice(n, cfg.max_cluster_docs, replace=False) if w is None else
-                          rs.choice(n, cfg.max_cluster_docs, replace=False, p=w / w.sum()))
+    fit_idx = _sample(n, cfg, w)
     model = _topic_model(cfg, n_topics)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -287,6 +290,16 @@ def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: 
     if len(fit_idx) < n:
         _assign_rest_to_nearest(topics, l2_normalize(vectors), fit_idx)
     return model, topics, int(len(fit_idx))
+
+
+def _sample(n: int, cfg: TopicsConfig, w: np.ndarray | None = None) -> np.ndarray:
+    """The documents Ward clusters: all, or above max_cluster_docs a seeded sample (with weights, drawn with
+    probability proportional to them)."""
+    if n <= cfg.max_cluster_docs:
+        return np.arange(n)
+    rs = np.random.RandomState(cfg.seed)
+    return np.sort(rs.choice(n, cfg.max_cluster_docs, replace=False) if w is None else
+                   rs.choice(n, cfg.max_cluster_docs, replace=False, p=w / w.sum()))
 
 
 def _assign_rest_to_nearest(topics: np.ndarray, V: np.ndarray, fit_idx: np.ndarray) -> None:
