@@ -35,9 +35,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         only = sys.argv[2:]
         a, b = runs(other, Path(d) / "other", only), runs(ROOT, Path(d) / "this", only)
-        bad = [f"{w.name}/{f}" for w in sorted(a.iterdir()) if w.is_dir() and not w.name.startswith(".") for f in FILES
-               if (w / f).read_bytes() != (b / w.name / f).read_bytes()]
-    n = len([w for w in a.iterdir() if w.is_dir() and not w.name.startswith(".")])
+        weeks = [w for w in sorted(a.iterdir()) if w.is_dir() and not w.name.startswith(".")]
+        bad = [f"{w.name}/{f}" for w in weeks for f in FILES if (w / f).read_bytes() != (b / w.name / f).read_bytes()]
+    n = len(weeks)
     print("different: " + ", ".join(bad) if bad else f"same bytes: {len(FILES)} files x {n} weeks")
     return 1 if bad else 0
 
