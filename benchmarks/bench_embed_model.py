@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from vocnlp.backends import create_embedder
     from vocnlp.config import EmbedConfig
 
-    texts = build(args.texts, args.texts, 1, "2026-W48")["text"].astype(str).tolist()
+    texts = [str(t) for t in build(args.texts, args.texts, 1, "2026-W48").column("text").to_pylist()]
     texts = [t for t in texts if t.strip()]
     before = rss_mb()
     emb = create_embedder(EmbedConfig(backend=args.backend, batch_size=args.batch))
