@@ -108,10 +108,13 @@ def _env() -> dict[str, str]:
     return env
 
 
-def bench_config(workdir: Path, cache: Path, history: Path) -> Path:
-    """The default configuration with the shared embedding cache and this run's history folder."""
+def bench_config(workdir: Path, cache: Path, history: Path, embed_backend: str | None = None) -> Path:
+    """The default configuration with the shared embedding cache and this run's history folder (and, for load
+    tests only, the stand-in embedder ``hashed_loadtest``)."""
     cfg = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text(encoding="utf-8"))
     cfg.setdefault("embed", {})["cache_dir"] = str(cache)
+    if embed_backend:
+        cfg["embed"]["backend"] = embed_backend
     cfg.setdefault("history", {})["path"] = str(history)
     path = workdir / f"config_{history.name}.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
@@ -119,13 +122,13 @@ def bench_config(workdir: Path, cache: Path, history: Path) -> Path:
 
 
 def run_once(input_path: Path, workdir: Path, cache: Path, engine: str | None, history: bool,
-             timeout_s: float | None) -> dict:
+             timeout_s: float | None, embed_backend: str | None = None) -> dict:
     name = input_path.stem
     out = workdir / f"run_{name}"
     hist = workdir / f"history_{name}"
     subprocess.run(["rm", "-rf", str(out), str(hist)], check=True)
     cmd = [*vocnlp_command(), "run", str(input_path), "--output", str(out), "--config",
-           str(bench_config(workdir, cache, hist)), "-q"]
+           str(bench_config(workdir, cache, hist, embed_backend)), "-q"]
     cmd += ["--period", PERIOD] if history else ["--no-history"]
     if engine:
         cmd += ["--engine", engine]
@@ -149,6 +152,7 @@ def run_once(input_path: Path, workdir: Path, cache: Path, engine: str | None, h
             "rows_per_s": round(rows / wall, 1), "peak_rss_mb": round(peak / 2**20, 1),
             "ru_maxrss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
             "stage_s": manifest.get("timings_s", {}), "history": history, "engine": engine or "default",
+            "embedder": manifest["models"]["embedder"]["backend"],
             "peak_rss_mb_by_stage": _peak_by_stage(sampler.timeline, manifest.get("timings_s", {}), wall),
             "command": " ".join(cmd[len(vocnlp_command()):])}
 
@@ -188,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     ap.add_argument("--engine", default=None, help="passed to `vocnlp run --engine` when the CLI has it")
+    ap.add_argument("--embed-backend", default=None, help="e.g. hashed_loadtest: the load-test stand-in for the "
+                                                          "embedding model (labelled in the results)")
     ap.add_argument("--no-history", dest="history", action="store_false", help="run with --no-history")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "vocnlp_bench_scale")
     ap.add_argument("--cache", type=Path, default=None, help="embedding cache (default WORKDIR/cache)")
@@ -206,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.workdir / f"load_{n}_{args.distinct}_s{args.seed}.{args.format}"
         if not path.exists():
             write(build(n, min(args.distinct, n), args.seed, PERIOD), path)
-        r = run_once(path, args.workdir, cache, engine, args.history, args.timeout)
+        r = run_once(path, args.workdir, cache, engine, args.history, args.timeout, args.embed_backend)
         r["load_avg_1m"] = round(os.getloadavg()[0], 2)
         runs.append(r)
         print(f"{n:>9} rows ({r['distinct_texts']} distinct, {r['embedded_now']} embedded now): {r['wall_s']:.1f}s, "

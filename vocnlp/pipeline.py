@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -175,13 +175,15 @@ class _Run:
     models: TextModels | None = None
     embedder: Embedder | None = None
     cache: EmbeddingCache | None = None
-    X: np.ndarray | None = None
-    units: list[np.ndarray] | None = None  # per analysed row, its subject units' vectors (segment topics)
+    X_text: np.ndarray | None = None  # one embedding per distinct analysed text (memory follows distinct texts)
+    text_of: np.ndarray | None = None  # per analysed row: its distinct text's index into X_text
+    units: list[np.ndarray] | None = None  # per distinct text, its subject units' vectors (segment topics)
     embed_stats: dict | None = None
     text_seconds: dict[str, float] = field(default_factory=dict)
     engine_info: dict | None = None
     # topics
-    tr: topics.TopicResult | None = None
+    tr: topics.TopicResult | None = None  # assignments per analysed row (expanded from topic_of_text)
+    topic_of_text: np.ndarray | None = None  # topic per distinct text (what was fitted)
     topics_cached: bool = False
     closeness: np.ndarray | None = None
     nouns: frozenset[str] = frozenset()  # the analysed comments' content words that are nouns (labels prefer them)
@@ -208,6 +210,22 @@ class _Run:
     @property
     def ok_mask(self) -> np.ndarray:
         return (self.df[S.STATUS] == S.STATUS_OK).to_numpy()
+
+    @property
+    def X(self) -> np.ndarray:
+        """One embedding per analysed row, gathered now (rows x dim: at a million rows 1.5 GB). The stages use
+        X_text with text_of (one per distinct text) instead; this is for code that needs the rows'."""
+        return self.X_text[self.text_of]
+
+    @property
+    def text_weights(self) -> np.ndarray | None:
+        """Analysed rows per distinct text, or None when every text is distinct (the per-row code path)."""
+        w = np.bincount(self.text_of, minlength=len(self.X_text))
+        return None if (w == 1).all() else w
+
+    def first_rows(self) -> np.ndarray:
+        """Per distinct text, the position among the analysed rows of its first row (in text order)."""
+        return np.unique(self.text_of, return_index=True)[1]
 
     @property
     def input_name(self) -> str:
@@ -309,8 +327,8 @@ def _texts(r: _Run) -> None:
     engine = create_engine(r.cfg, r.models)
     res = engine.map(texts, lambda d, t: r.report("texts", d, t))
     r.df = r.df.assign(**join_to_rows(res.per_text, text_idx))
-    r.X = res.X[text_idx[ok]]
-    r.units = [res.units[i] for i in text_idx[ok]] if len(res.units) == len(texts) else None
+    r.X_text, r.text_of = res.X, text_idx[ok]
+    r.units = list(res.units) if len(res.units) == len(texts) else None
     r.segments = segments_for_rows(res, text_idx, r.df[S.ID].to_numpy(), r.df[S.ROW].to_numpy())
     r.embed_stats = {"texts": int(ok.sum()), "unique": len(texts), **res.embedding}
     r.text_seconds = res.seconds
@@ -320,34 +338,45 @@ def _texts(r: _Run) -> None:
 
 def _topics(r: _Run) -> None:
     """Adds tr (topics: fitted, tracked against the history, or reused from the topic cache when nothing they
-    depend on changed), S.TOPIC_ID / S.TOPIC_LABEL on df, and each comment's closeness to its topic."""
+    depend on changed), S.TOPIC_ID / S.TOPIC_LABEL on df, and each comment's closeness to its topic.
+
+    Fitted once per distinct text, each weighted by its comments (topics.fit_topics / tracking.track_topics count
+    comments; the clustering and the topic words see each distinct text once), then joined back to the rows: the
+    same text always gets the same topic, and the memory follows the distinct texts, not the rows. Without
+    repeated texts this is the per-row fit, bit for bit."""
     ok_mask, cfg = r.ok_mask, r.cfg
-    ok_tokens = r.df.loc[ok_mask, S.TOKENS].tolist()
-    vector_tokens = r.df.loc[ok_mask, S.VECTOR_TOKENS].tolist()
-    nouns = r.nouns = nouns_among(ok_tokens, r.df.loc[ok_mask, S.PREDICATES])
-    phrases = tokenize.phrases_of(r.df.loc[ok_mask, S.PHRASES])
+    first = r.first_rows()
+    per_text = r.df.loc[ok_mask, [S.TOKENS, S.VECTOR_TOKENS, S.PREDICATES, S.PHRASES]].iloc[first]
+    ok_tokens = per_text[S.TOKENS].tolist()
+    vector_tokens = per_text[S.VECTOR_TOKENS].tolist()
+    nouns = r.nouns = nouns_among(ok_tokens, per_text[S.PREDICATES])
+    phrases = tokenize.phrases_of(per_text[S.PHRASES])
+    del per_text
+    w = r.text_weights
     cache = TopicCache(cfg.embed.cache_dir) if cfg.embed.cache_dir else None
-    key = topic_key(r.X, ok_tokens, nouns, cfg.topics, r.history_state, phrases) if cache else ""
+    key = topic_key(r.X_text, ok_tokens, nouns, cfg.topics, r.history_state, phrases, weights=w) if cache else ""
     tr = cache.get(key) if cache else None
     r.topics_cached = tr is not None
     if tr is None:
         s = r.history_state
         if s is not None:
-            tr = tracking.track_topics(r.X, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean, nouns,
-                                       previous=s.previous, vector_tokens=vector_tokens, phrases=phrases,
-                                       previous_weights=s.previous_weights, previous_tokens=s.previous_tokens)
+            tr = tracking.track_topics(r.X_text, ok_tokens, cfg.topics, s.registry, s.next_id, s.reference_mean,
+                                       nouns, previous=s.previous, vector_tokens=vector_tokens, phrases=phrases,
+                                       previous_weights=s.previous_weights, previous_tokens=s.previous_tokens,
+                                       weights=w)
         else:
-            tr = topics.fit_topics(r.X, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases)
+            tr = topics.fit_topics(r.X_text, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases, weights=w)
         if cache:
             cache.put(key, tr)
-    r.tr = tr
+    r.topic_of_text = tr.assignments
+    r.closeness = topics.closeness(r.X_text, tr)[r.text_of]
+    r.tr = tr = replace(tr, assignments=tr.assignments[r.text_of])  # per analysed row from here on
     r.warnings += tr.warnings
     topic_ids = np.full(len(r.df), -1, dtype=int)
     topic_ids[ok_mask] = tr.assignments
     labels_by_id = dict(zip(tr.table[S.TOPIC_ID], tr.table[S.TOPIC_LABEL]))
     r.df[S.TOPIC_ID] = topic_ids
     r.df[S.TOPIC_LABEL] = [labels_by_id.get(t, "") if ok else "" for t, ok in zip(topic_ids, ok_mask)]
-    r.closeness = topics.closeness(r.X, tr)
 
 
 def _themes(r: _Run) -> None:
@@ -376,21 +405,28 @@ def _themes(r: _Run) -> None:
                                        r.store.theme_registry(r.period), r.store.next_theme_id(r.period), words,
                                        nouns, central)
     else:
-        r.themes = themes.fit_themes(themes.topic_centroids(r.X, tr.assignments, None), tr.table, cfg, words=words,
-                                     nouns=nouns, phrases=central)
+        r.themes = themes.fit_themes(themes.topic_centroids(r.X_text, r.topic_of_text, None, r.text_weights),
+                                     tr.table, cfg, words=words, nouns=nouns, phrases=central)
 
 
 def _segment_topics(r: _Run) -> None:
     """Adds seg (every topic each comment mentions, from its long comments' segments, and the mentions table the
-    topic statistics are computed over), S.TOPIC_IDS on df and ``topic_id`` on the segments table."""
+    topic statistics are computed over), S.TOPIC_IDS on df and ``topic_id`` on the segments table. Computed once
+    per distinct text (its first comment), then given to every comment of that text (segment_topics.for_rows)."""
     ok_mask = r.ok_mask
     ok = r.df.loc[ok_mask, [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
-                            S.SENTIMENT_EVIDENCE, S.ROW]]
-    seg_scores = r.segments.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict() if len(r.segments) else {}
+                            S.SENTIMENT_EVIDENCE, S.ROW]].iloc[r.first_rows()]
+    segs = r.segments
+    if len(segs) and len(ok) < int(ok_mask.sum()):
+        segs = segs[segs["row"].isin(ok[S.ROW].to_numpy() + 1)]
+    seg_scores = segs.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict() if len(segs) else {}
     ok = ok.assign(_seg_scores=[seg_scores.get(int(row) + 1, []) for row in ok[S.ROW]])
-    r.seg = segment_topics.assign_segments(ok, r.X, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
-                                           lambda texts: r.embed(texts, "segment_topics")[0],
-                                           getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units)
+    per_text = segment_topics.assign_segments(ok, r.X_text, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
+                                              lambda texts: r.embed(texts, "segment_topics")[0],
+                                              getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units,
+                                              r.text_weights)
+    rows = r.df.loc[ok_mask, [S.ID, S.TEXT]]
+    r.seg = segment_topics.for_rows(per_text, r.text_of, rows[S.ID].to_numpy(), rows[S.TEXT].to_numpy())
     r.df[S.TOPIC_IDS] = ""
     r.df.loc[ok_mask, S.TOPIC_IDS] = [segment_topics.join_ids(t) for t in r.seg.topic_ids]
     flat = [t for ts in r.seg.segment_topics for t in ts]
@@ -452,7 +488,8 @@ def _compare_with_history(r: _Run) -> None:
     store.replace_period(period, run={"input_name": r.input_name, "input_sha256": r.ing.sha256, "n_items": len(r.df),
                                       "n_analysed": int(r.ok_mask.sum()), "config_hash": cfg.hash(),
                                       "output_dir": str(r.output_dir or "")},
-                         items=_period_items(r.df, r.ok_mask, r.X), new_topics=tr.new_topics, state=tr.state,
+                         items=_period_items(r.df, r.ok_mask, r.X_text, r.text_of), new_topics=tr.new_topics,
+                         state=tr.state,
                          reference_mean=tr.reference_mean, topic_stats=topic_stats,
                          dim_stats=_period_dim_stats(r.df), merged=tr.merged, themes=theme_rows)
     r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods(),
@@ -642,7 +679,7 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
 # -- what the history stores for a period ------------------------------------------------------------
 
 
-def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.DataFrame:
+def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X_text: np.ndarray, text_of: np.ndarray) -> pd.DataFrame:
     """The analysed items with their embeddings (next period's baselines are measured on them), one row per
     distinct text and labels (the first comment's id) with ``n_rows``, how many comments it stands for: the
     history grows with the distinct texts of a week, not with its rows."""
@@ -653,7 +690,7 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X: np.ndarray) -> pd.Da
     first = np.unique(group, return_index=True)[1]  # group numbers follow first appearance: already in order
     items = ok.iloc[first].reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
-    items["_embedding"] = list(np.asarray(X[first], dtype=np.float32))
+    items["_embedding"] = list(np.asarray(X_text[text_of[first]], dtype=np.float32))
     if S.VECTOR_TOKENS in df.columns:  # next period's emerging sub-topics cluster both weeks' words together
         items["_tokens"] = [list(t) for t in df.loc[ok_mask, S.VECTOR_TOKENS].iloc[first]]
     return items

@@ -92,7 +92,7 @@ def _update_registry(h, registry: pd.DataFrame) -> None:
 
 
 def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[str], cfg: TopicsConfig,
-              history: HistoryState | None, phrases: list | None = None) -> str:
+              history: HistoryState | None, phrases: list | None = None, weights=None) -> str:
     """The cache key of one topic fit (see the module docstring for what it covers; ``phrases``, the comments'
     key-phrase candidates, name the topics)."""
     h = hashlib.sha256()
@@ -102,6 +102,8 @@ def topic_key(embeddings: np.ndarray, tokens: list[list[str]], nouns: frozenset[
     h.update(json.dumps(tokens, ensure_ascii=False).encode())
     h.update(json.dumps(sorted(nouns), ensure_ascii=False).encode())
     h.update(json.dumps(phrases, ensure_ascii=False).encode())
+    if weights is not None:  # fitted per distinct text: the comments each stands for (None: one each)
+        _update_array(h, np.asarray(weights, dtype=np.int64))
     if history is None:
         h.update(b"no history")
     else:

@@ -68,6 +68,8 @@ class TextModels:
             rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
         self.rules = rules
         embedder_id = f"{self.embedder.name}/{self.embedder.model_id}"
+        if getattr(self.embedder, "load_test", False):  # the load-test stand-in: the classifiers run (and cost what
+            embedder_id = None  # they cost) on its vectors, their answers mean nothing (backends/hashed_backend.py)
         label_embed = lambda texts: self.embed(texts)[0]  # noqa: E731 - prototype classifiers embed their labels
         self.cx_model, self.cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg,
                                                                label_embed, embedder_id)

@@ -95,13 +95,16 @@ def unit_vectors(segments: list[str], groups: list[list[int]], seg_vectors: np.n
     return np.vstack([pool(seg_vectors[g], w[g]) for g in groups])
 
 
-def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: float, floor: float):
-    """Topic centroids and member thresholds in the centred space: (ids, C, thresholds)."""
+def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: float, floor: float,
+                 w: np.ndarray | None = None):
+    """Topic centroids and member thresholds in the centred space: (ids, C, thresholds). With weights (distinct
+    texts), the centroids count each text once per comment; the thresholds are over the distinct members."""
     normed = l2_normalize(X - mu)
     ids = np.array(sorted(t for t in set(assign.tolist()) if t >= 0), dtype=int)
     if not len(ids):
         return ids, np.zeros((0, X.shape[1]), dtype=np.float32), np.zeros(0)
-    C = l2_normalize(np.vstack([normed[assign == t].mean(axis=0) for t in ids]))
+    C = l2_normalize(np.vstack([normed[assign == t].mean(axis=0) if w is None else
+                                np.average(normed[assign == t], axis=0, weights=w[assign == t]) for t in ids]))
     thr = np.array([max(floor, float(np.percentile(normed[assign == t] @ C[k], percentile))) for k, t in enumerate(ids)])
     return ids, C, thr
 
@@ -109,17 +112,20 @@ def _topic_space(X: np.ndarray, assign: np.ndarray, mu: np.ndarray, percentile: 
 def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, band: float,
                     embed: Callable[[list[str]], np.ndarray] | None = None, reference_mean: np.ndarray | None = None,
                     raw_centroids: dict[int, np.ndarray] | None = None,
-                    units_of: list[np.ndarray] | None = None) -> SegmentTopicResult:
+                    units_of: list[np.ndarray] | None = None, weights: np.ndarray | None = None) -> SegmentTopicResult:
     """``df``: the analysed rows (S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_*, "_seg_scores"),
     ``X`` their embeddings. ``units_of``: each row's unit vectors as the per-text stage computed them
     (:func:`unit_vectors`; empty for a comment of one unit); without them the long comments' segments are
     embedded here with ``embed``. ``raw_centroids`` (the topic result's, in the raw normalised space) give each
-    mention's closeness, which picks representative comments and quotes."""
+    mention's closeness, which picks representative comments and quotes. ``weights``: the rows are distinct
+    texts (one row each), standing for that many comments; :func:`for_rows` then gives every comment its text's
+    result."""
     n = len(df)
     assign = df[S.TOPIC_ID].to_numpy(dtype=int)
     segs = df[S.SEGMENTS].tolist()
     norm_texts = df[S.TEXT_NORM].tolist()
-    mu = reference_mean if reference_mean is not None else (X.mean(axis=0) if n else None)
+    mu = reference_mean if reference_mean is not None else (
+        (X.mean(axis=0) if weights is None else np.average(X, axis=0, weights=weights)) if n else None)
     dim = X.shape[1] if n else 384
     units: list[list[list[int]]] = []
     for text, s in zip(norm_texts, segs):
@@ -136,7 +142,8 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     E = np.vstack([units_of[i] for i in split]).astype(np.float32) if split else np.zeros((0, dim), dtype=np.float32)
     if len(E) != sum(len(units[i]) for i in split):
         raise ValueError("unit vectors do not match the comments' subject units")
-    ids, C, thr = _topic_space(X, assign, mu, cfg.percentile, cfg.floor) if n else (np.zeros(0, int), None, None)
+    ids, C, thr = _topic_space(X, assign, mu, cfg.percentile, cfg.floor, weights) if n else \
+        (np.zeros(0, int), None, None)
     U = l2_normalize(E - mu) if len(E) else E
     unit_topic = np.full(len(E), -1, dtype=int)
     if len(E) and len(ids):
@@ -204,9 +211,33 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
 
 
+def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids: np.ndarray, texts: np.ndarray) -> SegmentTopicResult:
+    """``res`` computed once per distinct text (its ``_item`` numbers the texts), given to every analysed comment:
+    ``text_of`` is each comment's text, ``ids`` and ``texts`` its id and (masked) text, which its primary mention
+    quotes. Mentions stay in comment order, each comment's in its text's order, as a per-comment run lists them."""
+    if len(text_of) == len(res.topic_ids) and np.array_equal(text_of, np.arange(len(text_of))):
+        return res  # every comment its own text
+    m = res.mentions
+    counts = np.bincount(m["_item"].to_numpy(dtype=int), minlength=len(res.topic_ids)) if len(m) else \
+        np.zeros(len(res.topic_ids), dtype=int)
+    starts = np.cumsum(counts) - counts
+    k = counts[text_of]
+    item = np.repeat(np.arange(len(text_of)), k)
+    take = np.repeat(starts[text_of], k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
+    out = m.iloc[take].reset_index(drop=True)
+    out["_item"] = item
+    out[S.ID] = np.asarray(ids)[item]
+    primary = out["_primary"].to_numpy(dtype=bool)
+    quotes = out[S.TEXT].to_numpy(dtype=object).copy()
+    quotes[primary] = np.asarray(texts, dtype=object)[item[primary]]
+    out[S.TEXT] = quotes
+    return SegmentTopicResult(out, [res.topic_ids[j] for j in text_of], [res.segment_topics[j] for j in text_of],
+                              {**res.params, "distinct_texts": len(res.topic_ids), "mentions": len(out)})
+
+
 def join_ids(ids: list[int]) -> str:
     return "|".join(str(t) for t in ids)
 
 
-__all__ = ["SegmentTopicResult", "assign_segments", "join_ids", "pool", "segment_weights", "subject_units",
+__all__ = ["SegmentTopicResult", "assign_segments", "for_rows", "join_ids", "pool", "segment_weights", "subject_units",
            "unit_groups", "unit_vectors"]

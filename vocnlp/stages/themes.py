@@ -110,12 +110,15 @@ def cluster_centroids(C: np.ndarray, cfg: ThemesConfig) -> tuple[np.ndarray, int
 # -- centroids in the tracking space ---------------------------------------------------------------------
 
 
-def topic_centroids(embeddings: np.ndarray, assignments: np.ndarray, mean: np.ndarray | None) -> dict[int, np.ndarray]:
-    """Each topic's unit centroid in the centred embedding space (the space tracking assigns topics in)."""
+def topic_centroids(embeddings: np.ndarray, assignments: np.ndarray, mean: np.ndarray | None,
+                    weights: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """Each topic's unit centroid in the centred embedding space (the space tracking assigns topics in).
+    ``weights``: the rows are distinct texts, each standing for that many comments."""
     if not len(embeddings):
         return {}
-    mu = embeddings.mean(axis=0) if mean is None else mean
-    return centroids_of(l2_normalize(embeddings - mu), assignments)
+    mu = (embeddings.mean(axis=0) if weights is None else np.average(embeddings, axis=0, weights=weights)) \
+        if mean is None else mean
+    return centroids_of(l2_normalize(embeddings - mu), assignments, weights)
 
 
 # -- labels --------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 @dataclass
 class TopicResult:
-    assignments: np.ndarray  # topic id per analysed row (-1 = none)
+    assignments: np.ndarray  # topic id per analysed row, or per distinct text when fitted with weights (-1 = none)
     table: pd.DataFrame  # topic_id, topic_label, keywords, size, centroid index
     centroids: dict[int, np.ndarray]  # in embedding space, normalised
     warnings: list[RunWarning] = field(default_factory=list)
@@ -76,6 +76,38 @@ def document_vectors(embeddings: np.ndarray, tokens: list[list[str]], cfg: Topic
     except ValueError:  # empty vocabulary: every doc is stopwords only
         pass
     return np.hstack([p / math.sqrt(len(parts)) for p in parts]).astype(np.float32)
+
+
+def document_vectors_fitted(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig):
+    """:func:`document_vectors` fitted on a sample: (the sample's vectors, a function giving any other documents'
+    vectors in the same space). Used where only a seeded sample is clustered, so that the fit (PCA, TF-IDF, LSA)
+    costs the sample's size, not the week's; the other documents are projected in chunks."""
+    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(embeddings)
+    mean = embeddings.mean(axis=0)
+    k = max(2, min(cfg.n_components * 3, n - 1, embeddings.shape[1]))
+    pca = PCA(n_components=k, svd_solver="full", random_state=cfg.seed).fit(l2_normalize(embeddings - mean))
+    lsa = tf = None
+    try:
+        tf = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit(tokens)
+        m = tf.transform(tokens)
+        if m.shape[1] > 2:
+            lsa = TruncatedSVD(n_components=min(40, m.shape[1] - 1, n - 1), random_state=cfg.seed).fit(m)
+    except ValueError:  # empty vocabulary: every doc is stopwords only
+        pass
+
+    def transform(emb: np.ndarray, toks: list[list[str]], chunk: int = 20000) -> np.ndarray:
+        out = []
+        for s in range(0, len(emb), chunk):
+            parts = [l2_normalize(pca.transform(l2_normalize(emb[s : s + chunk] - mean)))]
+            if lsa is not None:
+                parts.append(l2_normalize(lsa.transform(tf.transform(toks[s : s + chunk]))))
+            out.append(np.hstack([p / math.sqrt(len(parts)) for p in parts]).astype(np.float32))
+        return np.vstack(out) if out else np.zeros((0, k + (lsa.n_components if lsa is not None else 0)), np.float32)
+
+    return transform(embeddings, tokens), transform
 
 
 def clustering_input(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig) -> np.ndarray:
@@ -131,42 +163,71 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
 
 def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
                nouns: frozenset[str] = frozenset(), vector_tokens: list[list[str]] | None = None, *,
-               phrases: list[list[Phrase]] | None = None, taken: frozenset[str] = frozenset()) -> TopicResult:
+               phrases: list[list[Phrase]] | None = None, taken: frozenset[str] = frozenset(),
+               weights: np.ndarray | None = None) -> TopicResult:
     """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them.
     ``tokens`` label the topics; ``vector_tokens`` (default: the same) build the clustering vectors; ``phrases``
-    (each comment's key-phrase candidates) name them with a key phrase, never with a label in ``taken``."""
-    n = len(embeddings)
+    (each comment's key-phrase candidates) name them with a key phrase, never with a label in ``taken``.
+
+    ``weights``: the documents are distinct texts, each standing for that many comments (the pipeline fits once
+    per distinct text). Every count (the automatic topic count and minimum size, dissolving, numbering by size,
+    the table's sizes, the centroids, the outlier share) is of comments; the clustering, its sample and the
+    topic words see each distinct text once (the sample is drawn with probability proportional to the weight).
+    With weights of 1, or None, this is the per-comment fit, bit for bit."""
+    w = _weights(weights, len(embeddings))
+    n = len(embeddings) if w is None else int(w.sum())
     vector_tokens = tokens if vector_tokens is None else vector_tokens
-    too_few = _too_few_to_cluster(vector_tokens, cfg)
+    too_few = _too_few_to_cluster(vector_tokens, cfg, n)
     if too_few is not None:
-        return _name_topics(_single_topic(embeddings, tokens, cfg, [too_few], nouns), embeddings, tokens, phrases,
-                            cfg, nouns, taken)
+        return _name_topics(_single_topic(embeddings, tokens, cfg, [too_few], nouns, w), embeddings, tokens, phrases,
+                            cfg, nouns, taken, w)
     n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
     docs = [join_tokens(t) for t in tokens]
-    model, topics, n_clustered = _cluster(clustering_input(embeddings, vector_tokens, cfg), docs, cfg, n_topics)
+    fit_idx = _sample(len(docs), cfg, w)
+    if len(fit_idx) < len(docs) and cfg.reducer == "pca":  # the hybrid space fitted on the sample that is clustered,
+        # every document projected into it in chunks: memory follows the sample, not the week's distinct texts
+        _, project = document_vectors_fitted(embeddings[fit_idx], [vector_tokens[i] for i in fit_idx], cfg)
+        vectors = project(embeddings, vector_tokens)
+    else:
+        vectors = clustering_input(embeddings, vector_tokens, cfg)
+    model, topics, n_clustered = _cluster(vectors, docs, cfg, n_topics, w)
     normed = l2_normalize(embeddings)
-    topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size), normed, cfg))
+    topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size, w), normed, cfg, w), w)
     _update_topic_words(model, docs, topics, cfg)
     warn: list[RunWarning] = []
-    if (topics == -1).mean() > 0.2:
-        warn.append(RunWarning("W202", f"{(topics == -1).mean():.0%} of comments fit no topic; "
+    outliers = (topics == -1).mean() if w is None else float(w[topics == -1].sum() / max(n, 1))
+    if outliers > 0.2:
+        warn.append(RunWarning("W202", f"{outliers:.0%} of comments fit no topic; "
                                        "lower topics.outlier_threshold to assign more of them."))
-    result = TopicResult(topics, _table(model, topics, cfg, nouns), centroids_of(normed, topics), warn,
+    result = TopicResult(topics, _table(model, topics, cfg, nouns, w), centroids_of(normed, topics, w), warn,
                          {"n_clusters": n_topics, "min_topic_size": min_size, "reducer": cfg.reducer,
                           "clustered_sample": n_clustered})
-    return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, taken)
+    return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, taken, w)
+
+
+def _weights(weights: np.ndarray | None, n: int) -> np.ndarray | None:
+    """None when every document stands for one comment (the unweighted code path, kept bit for bit)."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=np.int64)
+    if len(w) != n:
+        raise ValueError(f"{len(w)} weights for {n} documents")
+    return None if (w == 1).all() else w
 
 
 def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[str]],
                  phrases: list[list[Phrase]] | None, cfg: TopicsConfig, nouns: frozenset[str],
-                 taken: frozenset[str]) -> TopicResult:
+                 taken: frozenset[str], w: np.ndarray | None = None) -> TopicResult:
     """Each topic's label becomes its key phrase where one qualifies (:mod:`.topic_labels`); the others keep their
-    best keywords. The keywords column is unchanged."""
+    best keywords. The keywords column is unchanged. With weights, a distinct text's centrality counts once per
+    comment it stands for."""
     if not cfg.label_phrases or phrases is None or not len(result.table):
         return result
     keywords = {int(t): _nouns_first([w for w in str(k).split("、") if w], nouns)
                 for t, k in zip(result.table[S.TOPIC_ID], result.table["keywords"])}
     weights = centrality_weights(closeness(embeddings, result), result.assignments)
+    if w is not None:
+        weights = weights * w
     found = phrase_labels(result.assignments, phrases, tokens, keywords, weights, taken=taken)
     table = result.table.assign(**{S.TOPIC_LABEL: [found.get(int(t), lab) for t, lab in
                                                    zip(result.table[S.TOPIC_ID], result.table[S.TOPIC_LABEL])]})
@@ -177,11 +238,14 @@ def _nouns_first(words: list[str], nouns: frozenset[str]) -> list[str]:
     return [w for w in words if w in nouns] + [w for w in words if w not in nouns] if nouns else words
 
 
-def _too_few_to_cluster(tokens: list[list[str]], cfg: TopicsConfig) -> RunWarning | None:
-    """Why these comments go into one topic instead of being clustered, or None when they can be clustered."""
-    n = len(tokens)
-    if n < cfg.min_docs_for_clustering:
-        return RunWarning("W201", f"only {n} analysed comments: too few to cluster (needs "
+def _too_few_to_cluster(tokens: list[list[str]], cfg: TopicsConfig, n: int | None = None) -> RunWarning | None:
+    """Why these comments go into one topic instead of being clustered, or None when they can be clustered.
+    ``n``: the comments the (distinct) token lists stand for."""
+    docs = len(tokens)
+    n = docs if n is None else n
+    if docs < cfg.min_docs_for_clustering:  # Ward needs that many documents: distinct texts, when weighted
+        what = f"{n} analysed comments" if docs == n else f"{n} analysed comments ({docs} distinct texts)"
+        return RunWarning("W201", f"only {what}: too few to cluster (needs "
                                   f"{cfg.min_docs_for_clustering}); all are put in one topic.")
     with_words = sum(1 for t in tokens if t)
     if with_words < cfg.min_docs_for_clustering or len({w for t in tokens for w in t}) < 3:
@@ -209,15 +273,14 @@ def _topic_model(cfg: TopicsConfig, n_topics: int):
     )
 
 
-def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: int):
+def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: int, w: np.ndarray | None = None):
     """Returns (fitted BERTopic model, topic per document, number of documents clustered).
 
     Ward clustering needs n^2 memory: above max_cluster_docs, cluster a seeded sample and give every
-    other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear."""
+    other comment the topic of the nearest sample-topic centroid (same vectors), so cost stays linear.
+    With weights (distinct texts), the sample is drawn with probability proportional to them."""
     n = len(docs)
-    fit_idx = np.arange(n)
-    if n > cfg.max_cluster_docs:
-        fit_idx = np.sort(np.random.RandomState(cfg.seed).choice(n, cfg.max_cluster_docs, replace=False))
+    fit_idx = _sample(n, cfg, w)
     model = _topic_model(cfg, n_topics)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -227,6 +290,16 @@ def _cluster(vectors: np.ndarray, docs: list[str], cfg: TopicsConfig, n_topics: 
     if len(fit_idx) < n:
         _assign_rest_to_nearest(topics, l2_normalize(vectors), fit_idx)
     return model, topics, int(len(fit_idx))
+
+
+def _sample(n: int, cfg: TopicsConfig, w: np.ndarray | None = None) -> np.ndarray:
+    """The documents Ward clusters: all, or above max_cluster_docs a seeded sample (with weights, drawn with
+    probability proportional to them)."""
+    if n <= cfg.max_cluster_docs:
+        return np.arange(n)
+    rs = np.random.RandomState(cfg.seed)
+    return np.sort(rs.choice(n, cfg.max_cluster_docs, replace=False) if w is None else
+                   rs.choice(n, cfg.max_cluster_docs, replace=False, p=w / w.sum()))
 
 
 def _assign_rest_to_nearest(topics: np.ndarray, V: np.ndarray, fit_idx: np.ndarray) -> None:
@@ -239,16 +312,24 @@ def _assign_rest_to_nearest(topics: np.ndarray, V: np.ndarray, fit_idx: np.ndarr
         topics[chunk] = ids[(V[chunk] @ C.T).argmax(axis=1)]
 
 
-def _dissolve_small(topics: np.ndarray, min_size: int) -> np.ndarray:
-    """Topics below the minimum size become outliers (-1)."""
-    sizes = pd.Series(topics).value_counts()
+def _sizes(topics: np.ndarray, w: np.ndarray | None = None) -> pd.Series:
+    """Comments per topic, largest first (per document without weights, as value_counts orders them)."""
+    if w is None:
+        return pd.Series(topics).value_counts()
+    return pd.Series(w).groupby(topics).sum().sort_values(ascending=False, kind="stable")
+
+
+def _dissolve_small(topics: np.ndarray, min_size: int, w: np.ndarray | None = None) -> np.ndarray:
+    """Topics below the minimum size (in comments) become outliers (-1)."""
+    sizes = _sizes(topics, w)
     small = set(sizes[sizes < min_size].index)
     return np.where(np.isin(topics, list(small)), -1, topics) if small else topics
 
 
-def _reduce_outliers(topics: np.ndarray, normed: np.ndarray, cfg: TopicsConfig) -> np.ndarray:
+def _reduce_outliers(topics: np.ndarray, normed: np.ndarray, cfg: TopicsConfig,
+                     w: np.ndarray | None = None) -> np.ndarray:
     """Outliers join the nearest topic (embedding centroid) when at least ``outlier_threshold`` close."""
-    centroids = centroids_of(normed, topics)
+    centroids = centroids_of(normed, topics, w)
     if not (cfg.reduce_outliers and centroids and (topics == -1).any()):
         return topics
     topics = topics.copy()
@@ -262,9 +343,10 @@ def _reduce_outliers(topics: np.ndarray, normed: np.ndarray, cfg: TopicsConfig) 
     return topics
 
 
-def _renumber_by_size(topics: np.ndarray) -> np.ndarray:
-    """0 = the largest topic, so ids read naturally; -1 stays."""
-    order = [t for t in pd.Series(topics[topics >= 0]).value_counts().index]
+def _renumber_by_size(topics: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """0 = the largest topic (in comments), so ids read naturally; -1 stays."""
+    keep = topics >= 0
+    order = [t for t in _sizes(topics[keep], None if w is None else w[keep]).index]
     remap = {old: new for new, old in enumerate(order)}
     return np.array([remap.get(t, -1) for t in topics])
 
@@ -289,11 +371,13 @@ def _reducer(cfg: TopicsConfig):
     return BaseDimensionalityReduction()  # vectors are already PCA/LSA-reduced
 
 
-def centroids_of(normed: np.ndarray, topics: np.ndarray) -> dict[int, np.ndarray]:
+def centroids_of(normed: np.ndarray, topics: np.ndarray, w: np.ndarray | None = None) -> dict[int, np.ndarray]:
+    """Each topic's unit centroid; with weights, each distinct text counts once per comment it stands for."""
     out = {}
     for t in np.unique(topics):
         if t >= 0:
-            c = normed[topics == t].mean(axis=0)
+            m = topics == t
+            c = normed[m].mean(axis=0) if w is None else np.average(normed[m], axis=0, weights=w[m])
             out[int(t)] = c / (np.linalg.norm(c) or 1.0)
     return out
 
@@ -307,9 +391,10 @@ def closeness(embeddings: np.ndarray, result: TopicResult) -> np.ndarray:
                      for i, t in enumerate(result.assignments)])
 
 
-def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str]) -> pd.DataFrame:
+def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str],
+           w: np.ndarray | None = None) -> pd.DataFrame:
     rows = []
-    sizes = pd.Series(topics).value_counts()
+    sizes = _sizes(topics, w)
     for t in sorted(set(topics.tolist())):
         if t == -1:
             words: list[str] = []
@@ -323,7 +408,7 @@ def _table(model, topics: np.ndarray, cfg: TopicsConfig, nouns: frozenset[str]) 
 
 
 def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig, warn: list[RunWarning],
-                  nouns: frozenset[str]) -> TopicResult:
+                  nouns: frozenset[str], w: np.ndarray | None = None) -> TopicResult:
     n = len(embeddings)
     if n == 0:
         return TopicResult(np.zeros(0, dtype=int), pd.DataFrame(columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"]),
@@ -332,5 +417,5 @@ def _single_topic(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCo
     words = [w for w in counts.index if readable_word(w)][: cfg.n_keywords]
     topics = np.zeros(n, dtype=int)
     table = pd.DataFrame([{S.TOPIC_ID: 0, S.TOPIC_LABEL: _label(words, cfg.label_words, nouns), "keywords": "、".join(words),
-                           "size": n}])
-    return TopicResult(topics, table, centroids_of(l2_normalize(embeddings), topics), warn, {"n_clusters": 1})
+                           "size": n if w is None else int(w.sum())}])
+    return TopicResult(topics, table, centroids_of(l2_normalize(embeddings), topics, w), warn, {"n_clusters": 1})

@@ -39,9 +39,12 @@ from .topics import (
     TopicResult,
     _label,
     _nouns_first,
+    _sizes,
+    _weights,
     auto_min_size,
     centroids_of,
     document_vectors,
+    document_vectors_fitted,
     fit_topics,
     join_tokens,
     l2_normalize,
@@ -66,7 +69,19 @@ def member_threshold(normed: np.ndarray, centroid: np.ndarray, floor: float, q: 
     return float(max(floor, np.percentile(sims, q))) if len(sims) else floor
 
 
-def _merge_similar(clusters: list, normed: np.ndarray, threshold: float) -> list:
+def _count(members: np.ndarray, w: np.ndarray | None) -> int:
+    """Comments among ``members`` (documents: distinct texts standing for ``w`` comments each, or comments)."""
+    return len(members) if w is None else int(w[members].sum())
+
+
+def _mean(normed: np.ndarray, members: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """The members' mean vector (1 x d), each distinct text counted once per comment it stands for."""
+    if w is None:
+        return normed[members].mean(axis=0, keepdims=True)
+    return np.average(normed[members], axis=0, weights=w[members])[None, :]
+
+
+def _merge_similar(clusters: list, normed: np.ndarray, threshold: float, w: np.ndarray | None = None) -> list:
     """Union clusters whose centroids are at least ``threshold`` similar; the largest part names the result."""
     parent = list(range(len(clusters)))
 
@@ -85,11 +100,11 @@ def _merge_similar(clusters: list, normed: np.ndarray, threshold: float) -> list
         groups.setdefault(find(i), []).append(i)
     merged = []
     for members_idx in groups.values():
-        parts = sorted((clusters[i] for i in members_idx), key=lambda c: -len(c[0]))
+        parts = sorted((clusters[i] for i in members_idx), key=lambda c: -_count(c[0], w))
         members = np.concatenate([c[0] for c in parts])
-        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+        centroid = l2_normalize(_mean(normed, members, w))[0]
         merged.append((members, centroid, parts[0][2], parts[0][3]))
-    merged.sort(key=lambda c: -len(c[0]))
+    merged.sort(key=lambda c: -_count(c[0], w))
     return merged
 
 
@@ -148,24 +163,28 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
                  next_id: int, reference_mean: np.ndarray | None = None, nouns: frozenset[str] = frozenset(),
                  previous: np.ndarray | None = None, vector_tokens: list[list[str]] | None = None, *,
                  phrases: list[list[Phrase]] | None = None, previous_weights: np.ndarray | None = None,
-                 previous_tokens: list[list[str]] | None = None) -> TrackResult:
+                 previous_tokens: list[list[str]] | None = None, weights: np.ndarray | None = None) -> TrackResult:
     """``reference_mean`` centres the space (raw e5 cosines between topics are all 0.95-0.99, centred
     ones spread from about 0.1 for unrelated topics to 0.5+ for the same subject). ``phrases``: each comment's
     key-phrase candidates, which name new topics (never with a known topic's label). ``previous``: last
     period's embeddings, one per distinct text, each standing for ``previous_weights`` comments (one each
-    when None)."""
+    when None). ``weights``: this week's documents are distinct texts, each standing for that many comments (the
+    pipeline tracks once per distinct text); every count and test is of comments, as without them."""
     n = len(embeddings)
-    mu = reference_mean if reference_mean is not None else (embeddings.mean(axis=0) if n else None)
+    w = _weights(weights, n)
+    n_rows = n if w is None else int(w.sum())
+    mu = reference_mean if reference_mean is not None else (
+        (embeddings.mean(axis=0) if w is None else np.average(embeddings, axis=0, weights=w)) if n else None)
     normed = l2_normalize(embeddings - mu) if n else embeddings
     known = KnownTopics.from_registry(registry, cfg, normed.shape[1] if n else 0)
     assign = assign_to_known(normed, known)
-    n_known = int((assign >= 0).sum())
+    n_known = _count(np.where(assign >= 0)[0], w)
     warn: list[RunWarning] = []
     sub_rows, n_tested = [], 0
     if cfg.emerging_subtopics and known and previous is not None and len(previous):
         sub_rows, n_tested = _emerging_subtopics(embeddings, tokens if vector_tokens is None else vector_tokens, normed,
                                                  assign, previous, previous_tokens, cfg, next_id, tokens, nouns,
-                                                 previous_weights, phrases, frozenset(known.labels.values()))
+                                                 previous_weights, phrases, frozenset(known.labels.values()), w)
     new_rows: list[dict] = list(sub_rows)
     joined, local_params = 0, {}
     rest = np.where(assign < 0)[0]
@@ -173,25 +192,26 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns,
                            None if vector_tokens is None else [vector_tokens[i] for i in rest],
                            phrases=None if phrases is None else [phrases[i] for i in rest],
-                           taken=frozenset(known.labels.values()))
+                           taken=frozenset(known.labels.values()), weights=None if w is None else w[rest])
         warn += local.warnings
         local_params = dict(local.params)
-        clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg)
+        clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg, w)
         if known and previous is not None and len(previous):
             clusters, joined_back = _keep_really_new(clusters, l2_normalize(previous - mu), normed, known, assign, cfg,
-                                                     previous_weights)
+                                                     previous_weights, w)
             joined += joined_back
         new_rows += _found_topics(clusters, next_id + len(sub_rows), normed, assign, cfg)
     labels = {**known.labels, **{r[S.TOPIC_ID]: r[S.TOPIC_LABEL] for r in new_rows}}
     _assign_leftovers(assign, normed, {**known.centroids, **{int(r[S.TOPIC_ID]): r["centroid"] for r in new_rows}},
                       cfg.assign_floor)
     new_topics = pd.DataFrame(new_rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "centroid", "threshold", "baseline"])
-    updated = _follow_members(known.centroids, assign, normed, cfg.centroid_momentum)
-    merged = _merge_converged(updated, assign, cfg.merge_known_threshold)
+    updated = _follow_members(known.centroids, assign, normed, cfg.centroid_momentum, w)
+    merged = _merge_converged(updated, assign, cfg.merge_known_threshold, w)
     state = {tid: (updated.get(tid, c), known.thresholds[tid]) for tid, c in known.centroids.items()}
     state.update({int(r[S.TOPIC_ID]): (r["centroid"], float(r["threshold"])) for r in new_rows})
-    if n and (assign == -1).mean() > 0.2:
-        warn.append(RunWarning("W202", f"{(assign == -1).mean():.0%} of comments fit no topic; "
+    unassigned = ((assign == -1).mean() if w is None else _count(np.where(assign == -1)[0], w) / n_rows) if n else 0
+    if n and unassigned > 0.2:
+        warn.append(RunWarning("W202", f"{unassigned:.0%} of comments fit no topic; "
                                        "lower topics.assign_floor to assign more of them."))
     params = {**local_params, "mode": "tracked" if known else "first period", "assigned_to_known_topics": n_known,
               "joined_known_after_clustering": joined, "new_topics": len(new_rows),
@@ -199,8 +219,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
               "emerging_subtopics": [{"topic_id": int(r[S.TOPIC_ID]), "parent": r["parent"], "baseline": r["baseline"],
                                       "q": r["q"]} for r in sub_rows],
               "merged": {str(k): v for k, v in merged.items()}}
-    return TrackResult(assign, _week_table(tokens, assign, labels, cfg.n_keywords),
-                       centroids_of(l2_normalize(embeddings), assign) if n else {}, warn, params,
+    return TrackResult(assign, _week_table(tokens, assign, labels, cfg.n_keywords, w),
+                       centroids_of(l2_normalize(embeddings), assign, w) if n else {}, warn, params,
                        new_topics=new_topics, state=state, merged=merged,
                        split_from={**_split_origins([r for r in new_rows if "parent" not in r], known, cfg.split_threshold),
                                    **{int(r[S.TOPIC_ID]): r["parent"] for r in sub_rows if r["parent"] is not None}},
@@ -221,48 +241,51 @@ def assign_to_known(normed: np.ndarray, known: KnownTopics) -> np.ndarray:
 
 
 def _clusters_of_the_rest(local: TopicResult, rest: np.ndarray, normed: np.ndarray, known: KnownTopics,
-                          assign: np.ndarray, cfg: TopicsConfig) -> tuple[list, int]:
+                          assign: np.ndarray, cfg: TopicsConfig, w: np.ndarray | None = None) -> tuple[list, int]:
     """This week's clusters of the comments no known topic took: a cluster close to a known topic joins it
     (``assign`` is updated in place), the rest are candidates for new topics as (members, centroid, label,
     keywords); clusters about one subject are merged. Returns (candidates, comments that joined known topics)."""
     min_size = 1 if not known else max(3, int(local.params.get("min_topic_size", 3)))
-    sizes = pd.Series(local.assignments[local.assignments >= 0]).value_counts()
+    has = local.assignments >= 0
+    sizes = _sizes(local.assignments[has], None if w is None else w[rest][has])
     clusters, joined = [], 0
     for _, t in local.table.iterrows():
         lt = int(t[S.TOPIC_ID])
         if lt < 0 or sizes.get(lt, 0) < min_size:
             continue
         members = rest[local.assignments == lt]
-        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+        centroid = l2_normalize(_mean(normed, members, w))[0]
         if known:
             s_known = known.C @ centroid
             if s_known.max() >= cfg.merge_threshold:
                 assign[members] = known.ids[s_known.argmax()]
-                joined += len(members)
+                joined += _count(members, w)
                 continue
         clusters.append((members, centroid, t[S.TOPIC_LABEL], t["keywords"]))
     # new clusters about one subject (a new problem often comes out as 2-3 small clusters) become one topic
-    return (_merge_similar(clusters, normed, cfg.merge_threshold) if known else clusters), joined
+    return (_merge_similar(clusters, normed, cfg.merge_threshold, w) if known else clusters), joined
 
 
 def _keep_really_new(clusters: list, prev: np.ndarray, normed: np.ndarray, known: KnownTopics, assign: np.ndarray,
-                     cfg: TopicsConfig, prev_weights: np.ndarray | None = None) -> tuple[list, int]:
+                     cfg: TopicsConfig, prev_weights: np.ndarray | None = None,
+                     w: np.ndarray | None = None) -> tuple[list, int]:
     """A cluster is a new topic only if it was not already there: the previous period's comments (``prev``,
     centred and normalised) are checked against it with the same rule; if it is not significantly more common
     now, its comments go to their nearest known topics (in place) instead of founding a topic that only looks
     new. Returns the kept clusters with their baseline appended, and how many comments went to known topics."""
-    n = len(normed)
+    n = len(normed) if w is None else int(w.sum())
     n_prev = len(prev) if prev_weights is None else int(prev_weights.sum())  # comments, not distinct texts
     kept, joined = [], 0
     for members, centroid, label, keywords in clusters:
         thr = member_threshold(normed[members], centroid, cfg.assign_floor, cfg.assign_percentile)
         near = prev @ centroid >= thr
         base = int(near.sum() if prev_weights is None else prev_weights[near].sum())
-        if two_proportion_p(len(members), n, base, n_prev) < cfg.new_topic_p and len(members) / n > base / n_prev:
+        size = _count(members, w)
+        if two_proportion_p(size, n, base, n_prev) < cfg.new_topic_p and size / n > base / n_prev:
             kept.append((members, centroid, label, keywords, base))
         else:
             assign[members] = known.ids[(normed[members] @ known.C.T).argmax(axis=1)]
-            joined += len(members)
+            joined += size
     return kept, joined
 
 
@@ -270,7 +293,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
                         previous: np.ndarray, previous_tokens: list[list[str]] | None, cfg: TopicsConfig, next_id: int,
                         tokens: list[list[str]], nouns: frozenset[str],
                         previous_weights: np.ndarray | None = None, phrases: list[list[Phrase]] | None = None,
-                        taken: frozenset[str] = frozenset()) -> tuple[list[dict], int]:
+                        taken: frozenset[str] = frozenset(), w: np.ndarray | None = None) -> tuple[list[dict], int]:
     """New topics for subjects much more common than last period, wherever this week's comments about them went
     (absorbed by a known broad topic, spread over several, or none). Members move to the new topics in place
     (``assign``). Returns (new topic rows, each with the known topic it split from or None; groups tested).
@@ -285,28 +308,47 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
     ``subtopic_min_growth`` times last week's share are kept, the most significant first, none inside
     another; kept groups about one subject (centroids ``merge_threshold`` close) become one topic, split from
     the known topic that held most of its comments. Without last week's words (a history written before they
-    were stored) the vectors are the embeddings alone, for both weeks alike."""
+    were stored) the vectors are the embeddings alone, for both weeks alike.
+
+    Both weeks may come one row per distinct text with weights (``w`` this week's, ``previous_weights`` last
+    week's): the pool is still one entry per comment (this week's first), and when it is larger than
+    ``max_cluster_docs`` the seeded sample is drawn first and only the sampled comments' vectors are built (the
+    hybrid space fitted on the sample; this week's other distinct texts are projected into it to join a group),
+    so memory follows the sample and the distinct texts, not the rows."""
     from scipy.cluster.hierarchy import linkage
 
-    if previous_weights is not None and (np.asarray(previous_weights) != 1).any():
-        # last period is stored one row per distinct text: the tree sees each comment, as a per-row store gives
-        rep = np.asarray(previous_weights, dtype=int)
-        previous = np.repeat(previous, rep, axis=0)
-        previous_tokens = None if previous_tokens is None else [t for t, k in zip(previous_tokens, rep) for _ in range(k)]
-    n, n_prev = len(embeddings), len(previous)
+    n_docs = len(embeddings)
+    rep_now = np.ones(n_docs, dtype=np.int64) if w is None else np.asarray(w, dtype=np.int64)
+    rep_prev = (np.ones(len(previous), dtype=np.int64) if previous_weights is None
+                else np.asarray(previous_weights, dtype=np.int64))
+    n, n_prev = int(rep_now.sum()), int(rep_prev.sum())  # comments, not distinct texts
     min_size = max(5, auto_min_size(n, cfg))
     if n < 3 * min_size or n_prev < 3 * min_size:
         return [], 0
-    pooled_tokens = ([*vector_tokens, *previous_tokens] if previous_tokens is not None
-                     else [[] for _ in range(n + n_prev)])
-    V = document_vectors(np.vstack([embeddings, previous]).astype(np.float32), pooled_tokens, cfg).astype(np.float64)
-    pool = np.arange(n + n_prev)
-    if len(pool) > cfg.max_cluster_docs:  # Ward needs n^2 memory: test on a seeded sample of both weeks
+    pool = np.arange(n + n_prev)  # one entry per comment of both weeks, this week's first
+    sampled = len(pool) > cfg.max_cluster_docs
+    if sampled:  # Ward needs n^2 memory: test on a seeded sample of both weeks
         pool = np.sort(np.random.RandomState(cfg.seed).choice(len(pool), cfg.max_cluster_docs, replace=False))
+    # the document (this week's distinct texts, then last week's) each pooled comment is a copy of
+    doc = np.searchsorted(np.cumsum(np.r_[rep_now, rep_prev]), pool, side="right")
+    now_pos = doc < n_docs
+    pooled_emb = np.empty((len(doc), embeddings.shape[1]), dtype=np.float32)
+    pooled_emb[now_pos] = embeddings[doc[now_pos]]
+    pooled_emb[~now_pos] = previous[doc[~now_pos] - n_docs]
+    if previous_tokens is not None:
+        pooled_tokens = [vector_tokens[d] if d < n_docs else previous_tokens[d - n_docs] for d in doc.tolist()]
+    else:
+        pooled_tokens = [[] for _ in range(len(pool))]
+    project = None
+    if sampled:
+        V, project = document_vectors_fitted(pooled_emb, pooled_tokens, cfg)
+        V = V.astype(np.float64)
+    else:
+        V = document_vectors(pooled_emb, pooled_tokens, cfg).astype(np.float64)
     N = len(pool)
     now = (pool < n).astype(int)
     n_s, m_s = int(now.sum()), int(N - now.sum())
-    Z = linkage(V[pool], "ward")
+    Z = linkage(V, "ward")  # V: one row per pooled (sampled) comment
     kids = Z[:, :2].astype(int)
     count_now, size = np.r_[now, np.zeros(N - 1, int)], np.r_[np.ones(N, int), np.zeros(N - 1, int)]
     for i, (a, b) in enumerate(kids):
@@ -326,6 +368,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
         return np.array(out)
 
     kept, used = [], np.zeros(N, dtype=bool)
+    rest = rest_v = None
     for j, _p, qv in sorted(zip(nodes, p, q), key=lambda t: t[1]):
         grown = count_now[j] / n_s >= cfg.subtopic_min_growth * (size[j] - count_now[j]) / m_s
         if qv >= cfg.subtopic_q or not grown:
@@ -334,21 +377,31 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
         if used[inside].any():  # inside a group already kept, or holding one
             continue
         used[inside] = True
-        members = pool[inside][pool[inside] < n]
-        if len(pool) < n + n_prev:  # the comments outside the sample join when as close as the group's members
-            centre = l2_normalize(V[members].mean(axis=0, keepdims=True))[0]
-            rest = np.setdiff1d(np.arange(n), pool)
-            sims = l2_normalize(V[rest]) @ centre
-            members = np.union1d(members, rest[sims >= np.percentile(l2_normalize(V[members]) @ centre,
+        inside_now = inside[pool[inside] < n]  # positions in the sample of this week's comments in the group
+        members = doc[inside_now] if w is None else np.unique(doc[inside_now])  # this week's documents
+        if sampled:  # this week's distinct texts outside the sample join when as close as the group's members
+            if rest_v is None:
+                rest = np.setdiff1d(np.arange(n_docs), doc[pool < n])
+                rest_v = l2_normalize(project(np.asarray(embeddings, dtype=np.float32)[rest],
+                                              [vector_tokens[i] for i in rest]).astype(np.float64))
+            centre = l2_normalize(V[inside_now].mean(axis=0, keepdims=True))[0]
+            sims = rest_v @ centre
+            members = np.union1d(members, rest[sims >= np.percentile(l2_normalize(V[inside_now]) @ centre,
                                                                       cfg.assign_percentile)])
-        centroid = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+        centroid = l2_normalize(_mean(normed, members, w))[0]
         kept.append((members, centroid, int(size[j] - count_now[j]), float(qv)))
-    groups = _merge_similar(kept, normed, cfg.merge_threshold)
+    groups = _merge_similar(kept, normed, cfg.merge_threshold, w)
     rows: list[dict] = []
     for members, centroid, *_ in groups:
         parts = [kp for kp in kept if np.isin(kp[0], members).all()]
         was = assign[members]
-        parent = int(pd.Series(was[was >= 0]).mode().min()) if (was >= 0).any() else None
+        parent = None
+        if (was >= 0).any():
+            if w is None:
+                parent = int(pd.Series(was[was >= 0]).mode().min())
+            else:
+                votes = pd.Series(w[members][was >= 0]).groupby(was[was >= 0]).sum()
+                parent = int(votes[votes == votes.max()].index.min())
         gid = next_id + len(rows)
         assign[members] = gid
         rows.append({S.TOPIC_ID: gid, S.TOPIC_LABEL: "", "keywords": "", "centroid": centroid,
@@ -395,18 +448,19 @@ def _assign_leftovers(assign: np.ndarray, normed: np.ndarray, centroids: dict[in
 
 
 def _follow_members(centroids: dict[int, np.ndarray], assign: np.ndarray, normed: np.ndarray,
-                    momentum: float) -> dict[int, np.ndarray]:
+                    momentum: float, w: np.ndarray | None = None) -> dict[int, np.ndarray]:
     """Known centroids move a little towards this week's members (topics with no members this week stay out)."""
     updated = {}
     for tid, old in centroids.items():
         members = assign == tid
         if members.any():
-            mean = l2_normalize(normed[members].mean(axis=0, keepdims=True))[0]
+            mean = l2_normalize(_mean(normed, np.where(members)[0] if w is not None else members, w))[0]
             updated[tid] = l2_normalize((momentum * old + (1 - momentum) * mean)[None, :])[0]
     return updated
 
 
-def _merge_converged(updated: dict[int, np.ndarray], assign: np.ndarray, threshold: float) -> dict[int, int]:
+def _merge_converged(updated: dict[int, np.ndarray], assign: np.ndarray, threshold: float,
+                     w: np.ndarray | None = None) -> dict[int, int]:
     """Known topics whose centroids have converged (same subject, described two ways) are merged: the smaller
     one's comments move to the larger (in place), and it is retired (merged_into) from next week on."""
     merged: dict[int, int] = {}
@@ -415,7 +469,8 @@ def _merge_converged(updated: dict[int, np.ndarray], assign: np.ndarray, thresho
         for b in live[i + 1 :]:
             if a in merged or b in merged or float(updated[a] @ updated[b]) < threshold:
                 continue
-            small, big = (a, b) if (assign == a).sum() < (assign == b).sum() else (b, a)
+            size_a, size_b = (((assign == x).sum() if w is None else w[assign == x].sum()) for x in (a, b))
+            small, big = (a, b) if size_a < size_b else (b, a)
             merged[small] = big
             assign[assign == small] = big
     return merged
@@ -432,10 +487,12 @@ def _split_origins(new_rows: list[dict], known: KnownTopics, threshold: float) -
     return related
 
 
-def _week_table(tokens: list[list[str]], assign: np.ndarray, labels: dict[int, str], n_keywords: int) -> pd.DataFrame:
-    """This week's topic table: labels kept from each topic's birth, keywords from this week's comments."""
+def _week_table(tokens: list[list[str]], assign: np.ndarray, labels: dict[int, str], n_keywords: int,
+                w: np.ndarray | None = None) -> pd.DataFrame:
+    """This week's topic table: labels kept from each topic's birth, keywords from this week's comments (each
+    distinct text once), sizes in comments."""
     kw = week_keywords(tokens, assign, n_keywords)
-    sizes = pd.Series(assign).value_counts()
+    sizes = _sizes(assign, w)
     rows = [{S.TOPIC_ID: int(t), S.TOPIC_LABEL: labels.get(t, "未分類") if t >= 0 else "未分類",
              "keywords": "、".join(kw.get(t, [])), "size": int(sizes.get(t, 0))} for t in sorted(set(assign.tolist()))]
     return pd.DataFrame(rows, columns=[S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size"])
