@@ -175,7 +175,8 @@ def run_on_two_nodes(work: Path, rows: int = 240, distinct: int = 120, batch_siz
         result.update({"address": address, "ray_run_wall_s": round(wall, 1), "nodes": e.get("nodes"),
                        "cpus": e.get("CPU"), "distinct_texts": e["distinct_texts"], "batches": e["batches"],
                        "by_worker": e.get("by_worker", []), "stage_seconds": e.get("stage_seconds"),
-                       "counts": m["counts"], "embedded": m["embedding"].get("embedded")})
+                       "counts": m["counts"], "embedded": m["embedding"].get("embedded"),
+                       "pooled": m["embedding"].get("pooled", 0)})
     result["cluster_stopped"] = stopped
     nodes_used = {w["node"] for w in result["by_worker"]}
     result["nodes_that_did_batches"] = len(nodes_used)
