@@ -414,8 +414,10 @@ def _segment_topics(r: _Run) -> None:
     topic statistics are computed over), S.TOPIC_IDS on df and ``topic_id`` on the segments table. Computed once
     per distinct text (its first comment), then given to every comment of that text (segment_topics.for_rows)."""
     ok_mask = r.ok_mask
-    ok = r.df.loc[ok_mask, [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
-                            S.SENTIMENT_EVIDENCE, S.ROW]].iloc[r.first_rows()]
+    at = np.flatnonzero(ok_mask)  # the analysed rows; their first rows per text are taken without copying the rest
+    cols = [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
+            S.SENTIMENT_EVIDENCE, S.ROW]
+    ok = r.df.iloc[at[r.first_rows()], [r.df.columns.get_loc(c) for c in cols]]
     segs = r.segments
     if len(segs) and len(ok) < int(ok_mask.sum()):
         segs = segs[segs["row"].isin(ok[S.ROW].to_numpy() + 1)]
@@ -425,13 +427,11 @@ def _segment_topics(r: _Run) -> None:
                                               lambda texts: r.embed(texts, "segment_topics")[0],
                                               getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units,
                                               r.text_weights)
-    rows = r.df.loc[ok_mask, [S.ID, S.TEXT]]
-    r.seg = segment_topics.for_rows(per_text, r.text_of, rows[S.ID].to_numpy(), rows[S.TEXT].to_numpy())
-    r.df[S.TOPIC_IDS] = ""
-    r.df.loc[ok_mask, S.TOPIC_IDS] = [segment_topics.join_ids(t) for t in r.seg.topic_ids]
-    flat = [t for ts in r.seg.segment_topics for t in ts]
+    r.seg = segment_topics.for_rows(per_text, r.text_of, r.df[S.ID].iloc[at], r.df[S.TEXT].iloc[at])
+    r.df[S.TOPIC_IDS] = segment_topics.topic_ids_for_rows(per_text, r.text_of, ok_mask).set_axis(r.df.index)
+    flat = segment_topics.segment_topics_for_rows(per_text, r.text_of)  # gathered per text, not listed per row
     if len(flat) == len(r.segments):  # the segments table lists the analysed items' segments in the same order
-        r.segments.insert(3, S.TOPIC_ID, np.asarray(flat, dtype=int))
+        r.segments.insert(3, S.TOPIC_ID, flat.astype(int))
 
 
 def _topic_rows(r: _Run) -> tuple[pd.DataFrame, np.ndarray, int | None]:

@@ -211,10 +211,13 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
 
 
-def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids: np.ndarray, texts: np.ndarray) -> SegmentTopicResult:
+def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids, texts) -> SegmentTopicResult:
     """``res`` computed once per distinct text (its ``_item`` numbers the texts), given to every analysed comment:
-    ``text_of`` is each comment's text, ``ids`` and ``texts`` its id and (masked) text, which its primary mention
-    quotes. Mentions stay in comment order, each comment's in its text's order, as a per-comment run lists them."""
+    ``text_of`` is each comment's text, ``ids`` and ``texts`` (Series or arrays, one per analysed comment) its id
+    and (masked) text, which its primary mention quotes. Mentions stay in comment order, each comment's in its
+    text's order, as a per-comment run lists them. The per-comment columns are gathered column by column (string
+    columns stay in Arrow: no Python string per comment), and ``topic_ids`` / ``segment_topics`` share the texts'
+    lists."""
     if len(text_of) == len(res.topic_ids) and np.array_equal(text_of, np.arange(len(text_of))):
         return res  # every comment its own text
     m = res.mentions
@@ -224,20 +227,54 @@ def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids: np.ndarray, text
     k = counts[text_of]
     item = np.repeat(np.arange(len(text_of)), k)
     take = np.repeat(starts[text_of], k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
-    out = m.iloc[take].reset_index(drop=True)
+    out = m.drop(columns=[S.ID, S.TEXT]).take(take).reset_index(drop=True)
     out["_item"] = item
-    out[S.ID] = np.asarray(ids)[item]
-    primary = out["_primary"].to_numpy(dtype=bool)
-    quotes = out[S.TEXT].to_numpy(dtype=object).copy()
-    quotes[primary] = np.asarray(texts, dtype=object)[item[primary]]
-    out[S.TEXT] = quotes
+    ids, texts = pd.Series(ids).reset_index(drop=True), pd.Series(texts).reset_index(drop=True)
+    out[S.ID] = ids.take(item).reset_index(drop=True)
+    out[S.TEXT] = _where(out["_primary"].to_numpy(dtype=bool), texts.take(item).reset_index(drop=True),
+                         m[S.TEXT].take(take).reset_index(drop=True))
+    out = out[list(m.columns)]
     return SegmentTopicResult(out, [res.topic_ids[j] for j in text_of], [res.segment_topics[j] for j in text_of],
                               {**res.params, "distinct_texts": len(res.topic_ids), "mentions": len(out)})
+
+
+def _where(cond: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
+    """``a`` where ``cond``, else ``b``: in Arrow when both are Arrow strings, else as objects."""
+    if isinstance(a.array, pd.arrays.ArrowStringArray) and isinstance(b.array, pd.arrays.ArrowStringArray) \
+            and a.dtype == b.dtype:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        pa_a, pa_b = pa.array(a.array), pa.array(b.array)
+        if pa_a.type == pa_b.type:
+            return pd.Series(pd.array(pc.if_else(pa.array(cond, type=pa.bool_()), pa_a, pa_b), dtype=a.dtype))
+    return pd.Series(np.where(cond, a.to_numpy(dtype=object), b.to_numpy(dtype=object)))
+
+
+def topic_ids_for_rows(res: SegmentTopicResult, text_of: np.ndarray, ok_mask: np.ndarray) -> pd.Series:
+    """items.csv's ``topic_ids`` for every row (\"\" for rows not analysed), from ``res`` computed per distinct text:
+    each text's ids joined once and gathered (in Arrow, no string per row)."""
+    per_text = pd.Series([join_ids(t) for t in res.topic_ids] + [""], dtype="str")
+    at = np.full(len(ok_mask), len(res.topic_ids), dtype=np.int64)
+    at[ok_mask] = text_of
+    return per_text.take(at).reset_index(drop=True)
+
+
+def segment_topics_for_rows(res: SegmentTopicResult, text_of: np.ndarray) -> np.ndarray:
+    """The topic of every analysed comment's segments, in comment order (the segments table's), from ``res``
+    computed per distinct text."""
+    counts = np.array([len(t) for t in res.segment_topics], dtype=np.int64)
+    flat = np.fromiter((t for ts in res.segment_topics for t in ts), dtype=np.int64, count=int(counts.sum()))
+    starts = np.cumsum(counts) - counts
+    k = counts[text_of]
+    total = int(k.sum())
+    return flat[np.repeat(starts[text_of], k) + (np.arange(total) - np.repeat(np.cumsum(k) - k, k))] if total else \
+        flat[:0]
 
 
 def join_ids(ids: list[int]) -> str:
     return "|".join(str(t) for t in ids)
 
 
-__all__ = ["SegmentTopicResult", "assign_segments", "for_rows", "join_ids", "pool", "segment_weights", "subject_units",
-           "unit_groups", "unit_vectors"]
+__all__ = ["SegmentTopicResult", "assign_segments", "for_rows", "join_ids", "pool", "segment_topics_for_rows",
+           "segment_weights", "subject_units", "topic_ids_for_rows", "unit_groups", "unit_vectors"]
