@@ -130,7 +130,8 @@ def test_per_text_results_equal_the_stages_run_row_by_row(tmp_path, repeated_csv
     from vocnlp.pipeline import analyze
     from vocnlp.stages import classify, clean, codes, ingest, segment, sentiment, tokenize
 
-    c = cfg(tmp_path, **{"embed.pool_long_items": False})  # every comment embedded whole, as the stages did
+    # every comment embedded whole and read whole by the models, as the stages did (no long comments: no pooled vectors)
+    c = cfg(tmp_path, **{"embed.pool_long_items": False, "segment_topics.enabled": False})
     new = analyze(repeated_csv, c)
     ing = ingest.read_input(repeated_csv, c.input)
     df, _ = clean.run(ing.frame, ing.text_column, c.clean, c.privacy)
@@ -169,7 +170,7 @@ def test_a_long_comment_is_embedded_once_as_segments(tmp_path):
             embedded.extend(texts)
             return super().embed(texts)
 
-    c = cfg(tmp_path)
+    c = cfg(tmp_path, **{"embed.pool_long_items": True})
     m = TextModels(c, embedder_factory=lambda e: Recording())
     embedded.clear()
     out = analyse_texts([long_, short], m)
@@ -187,8 +188,14 @@ def test_a_long_comment_is_embedded_once_as_segments(tmp_path):
 
     m = TextModels(cfg(tmp_path / "whole", **{"embed.pool_long_items": False}), embedder_factory=lambda e: Recording())
     embedded.clear()
+    seen = []
+    predict = m.st_model.predict_proba
+    m.st_model.predict_proba = lambda texts, X: seen.append(np.array(X)) or predict(texts, X)
     out = analyse_texts([long_, short], m)
     assert long_ in embedded and np.allclose(out[EMBEDDING][0], FakeEmbedder().embed([long_])[0], atol=1e-6)
+    # the topics get the whole comment's vector; the classifiers read it as the mean of its segments (real answers)
+    assert np.allclose(seen[0][0], pool(V, segment_weights(segs)), atol=1e-6)
+    assert np.allclose(seen[0][1], out[EMBEDDING][1], atol=1e-6)
 
 
 def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(tmp_path):
@@ -208,7 +215,7 @@ def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(t
             embedded.extend(texts)
             return super().embed(texts)
 
-    c = cfg(tmp_path, **{"segment_topics.embed": "units"})
+    c = cfg(tmp_path, **{"segment_topics.embed": "units", "embed.pool_long_items": True})
     m = TextModels(c, embedder_factory=lambda e: Recording())
     embedded.clear()
     out = analyse_texts([long_], m)

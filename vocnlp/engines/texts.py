@@ -130,13 +130,19 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         for i in np.where(pooled)[0]:
             X[i] = segment_topics.pool(part_vecs[i], weights[i])
         stats = {**stats, "pooled": int(pooled.sum())}
+    long = np.array([bool(g) for g in groups], dtype=bool)
+    Xm = X  # what the classifiers read: a long comment as the mean of its segments' vectors, pooled or not (on real
+    if long.any() and not cfg.embed.pool_long_items:  # answers sentiment 0.667 vs 0.650 read whole); topics keep X
+        Xm = X.copy()
+        for i in np.where(long)[0]:
+            Xm[i] = segment_topics.pool(part_vecs[i], weights[i])
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
-        frame = classify.run(frame, np.ones(n, dtype=bool), X, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
+        frame = classify.run(frame, np.ones(n, dtype=bool), Xm, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
                              seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior,
-                             pooled if cx_cfg.per_segment == "long" else None)
+                             long if cx_cfg.per_segment == "long" else None)
     with _timed(seconds, "sentiment"):
-        frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, X,
+        frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, Xm,
                                    seg_embed if m.sent_model is not None and cfg.sentiment.per_segment else None,
                                    {i: g for i, g in enumerate(groups) if g} if by_unit else None)
     out = frame.drop(columns=[c for c in _BOOKKEEPING if c in frame.columns]).reset_index(drop=True)
