@@ -48,21 +48,12 @@ def gold_frame() -> pd.DataFrame:
 
 
 def rated_frame(per_source: int = 400) -> pd.DataFrame:
+    """eval_real.py's rated sample, split into the same halves."""
     sys.path.insert(0, str(Path(__file__).parent))
-    rng = np.random.RandomState(0)
-    frames = []
-    for path in sorted(REAL.glob("*.parquet")):
-        if path.name.startswith("topics_"):
-            continue
-        src = pd.read_parquet(path)
-        if src["rating"].isna().all() or src["rating"].max() > 5:
-            continue
-        lo, hi = src[src.rating <= 2], src[src.rating >= 4]
-        k = min(len(lo), len(hi), per_source // 2)
-        if k >= 20:
-            frames.append(pd.concat([lo.sample(k, random_state=rng), hi.sample(k, random_state=rng)]))
-    df = pd.concat(frames, ignore_index=True)
-    df["uid"] = df.source + ":" + df.doc_id.astype(str)
+    from eval_real import rated_sample
+
+    df = rated_sample(per_source)
+    df["uid"] = df["id"]
     df["half"] = df.uid.map(half_of)
     return df
 

@@ -118,8 +118,8 @@ def labelled(config: Path | None, work: Path) -> dict:
     return out
 
 
-def rated(config: Path | None, work: Path, per_source: int) -> dict:
-    """Sign of sentiment_score against real 5-point ratings (1-2 negative, 4-5 positive), balanced."""
+def rated_sample(per_source: int) -> pd.DataFrame:
+    """The balanced sample of real 5-point-rated answers (1-2 and 4-5, seeded), with ``id`` = source:doc_id."""
     rng = np.random.RandomState(0)
     frames = []
     for path in sorted(REAL.glob("*.parquet")):
@@ -135,6 +135,12 @@ def rated(config: Path | None, work: Path, per_source: int) -> dict:
         frames.append(pd.concat([lo.sample(k, random_state=rng), hi.sample(k, random_state=rng)]))
     df = pd.concat(frames, ignore_index=True)
     df["id"] = df.source + ":" + df.doc_id.astype(str)
+    return df
+
+
+def rated(config: Path | None, work: Path, per_source: int) -> dict:
+    """Sign of sentiment_score against real 5-point ratings (1-2 negative, 4-5 positive), balanced."""
+    df = rated_sample(per_source)
     items = run_vocnlp(df, config, work, "rated")
     # a row that was not analysed (too short, symbols only) has no score: it counts as 0, i.e. a miss
     df = df.assign(score=pd.to_numeric(items.sentiment_score, errors="coerce").fillna(0.0).values,
