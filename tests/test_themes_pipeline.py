@@ -91,3 +91,22 @@ def test_rerun_keeps_themes_and_themes_can_be_turned_off(tmp_path, use_fake_embe
                        _cfg(tmp_path, **{"themes.enabled": False, "history.enabled": False}))
     assert not (tmp_path / "off" / "themes.csv").exists() and "parent_id" not in off.topics.columns
     assert off.manifest["themes"] is None
+
+
+@pytest.mark.slow
+def test_a_clearly_new_subject_starts_its_own_theme_with_the_real_model(tmp_path):
+    """W44, then W45 as it is, then W45 again with 30 comments about an in-store café, a subject the store's
+    feedback never had (our own comments): they start a theme of their own, nothing else about the themes changes,
+    every known topic keeps its theme and every known theme its label."""
+    from benchmarks.themes_new_subject import new_subject
+
+    r = new_subject(tmp_path / "cache", tmp_path, "cafe")
+    assert r["W45_with_new_subject"]["themes"]["far_threshold"] is not None
+    best = max(r["born"], key=lambda b: b["about_new_subject"])
+    assert best["purity"] >= 0.8 and best["recall"] >= 0.6, r["born"]
+    assert best["label"] and "カフェ" in best["label"]
+    # the other themes born in the week are those W45 alone gives (W45's packaging topic, docs/topics_eval.md)
+    others = sorted(b["label"] for b in r["born"] if b is not best)
+    assert others == sorted(r["W45"]["theme_labels"][str(d["theme_id"])] for d in r["W45"]["themes"]["new_themes"])
+    assert all(b["about_new_subject"] == 0 for b in r["born"] if b is not best)
+    assert r["known_topics_kept_their_theme"] and r["known_theme_labels_kept"]

@@ -84,6 +84,90 @@ def test_known_topics_keep_their_theme_and_a_new_topic_joins_the_nearest():
     assert min(fresh.parent.values()) == 7 and set(fresh.new_links) == set(drifted)
 
 
+
+def _unit(v):
+    return v / np.linalg.norm(v)
+
+
+def _towards(a, b, cos):
+    """A unit vector at cosine ``cos`` to the unit vector ``a``, in the plane of ``a`` and ``b``."""
+    ortho = _unit(b - (b @ a) * a)
+    return cos * a + np.sqrt(1 - cos**2) * ortho
+
+
+def test_the_far_threshold_is_the_loosest_sub_topic_of_the_known_themes():
+    C, table, _ = planted(6, 4)
+    first = T.fit_themes(C, table, ThemesConfig())
+    sims = T.theme_spread(C, first.parent)
+    assert len(sims) == len(C)  # every theme has 4 sub-topics: each is measured against the other 3
+    by_hand = []
+    for t, th in first.parent.items():
+        rest = _unit(np.mean([C[o] for o, p in first.parent.items() if p == th and o != t], axis=0))
+        by_hand.append(float(rest @ C[t]))
+    assert T.far_threshold(C, first.parent) == pytest.approx(min(by_hand))
+    assert 0.5 < min(by_hand) < 1  # tight planted groups
+    assert T.far_threshold(C, {t: t for t in C}) is None  # one sub-topic per theme: nothing to measure
+
+
+def test_a_far_new_topic_starts_its_own_theme_and_known_themes_stay():
+    C, table, truth = planted(6, 4)
+    first = T.fit_themes(C, table, ThemesConfig())
+    known, thr = first.new_themes, T.far_threshold(C, first.parent)
+    rng = np.random.RandomState(7)
+    new_dir = _unit(rng.randn(len(C[0])))  # a subject unrelated to every planted group (cosine about 0)
+    near2 = _unit(np.mean([C[t] for t in C if truth[t] == 2], axis=0))
+    cents = {**C, 99: new_dir, 100: _unit(new_dir + 0.2 * rng.randn(len(new_dir)) / np.sqrt(len(new_dir))),
+             101: near2, 102: _unit(rng.randn(len(new_dir)))}
+    rows = [(99, "バイトの面接", "面接、応募、採用", 30), (100, "面接の返事がない", "応募、返事、面接", 10),
+            (101, "新・話題", "新", 5), (102, "ガソリンの値段", "ガソリン、給油", 8)]
+    table2 = pd.concat([table, _table(rows)], ignore_index=True)
+    words = {th: ["面接", "応募"] for th in range(len(known) + 2)}  # each theme's c-TF-IDF words (here: the same)
+    res = T.track_themes(cents, table2, ThemesConfig(), first.parent, known, next_id=len(known),
+                         words=lambda parent: words)
+    assert {t: res.parent[t] for t in C} == first.parent  # known topics keep their themes: trend lines go on
+    assert res.parent[101] == first.parent[8]  # close to group 2: joins it, as before
+    # 99 and 100 (one new subject) found one new theme; 102 (another) a second; ids after the known ones
+    assert res.parent[99] == res.parent[100] == len(known) and res.parent[102] == len(known) + 1
+    assert res.labels[len(known)] == "面接"  # the noun its two sub-topics share
+    assert res.labels[len(known) + 1] == "ガソリンの値段"  # a one-topic theme: its topic's label
+    assert {th: res.labels[th] for th in first.labels} == first.labels  # known labels kept
+    assert res.new_themes.theme_id.tolist() == [len(known), len(known) + 1]  # stored as born this period
+    assert res.new_links == {99: len(known), 100: len(known), 101: first.parent[8], 102: len(known) + 1}
+    born = {d["theme_id"]: d for d in res.params["new_themes"]}
+    assert born[len(known)]["topic_ids"] == [99, 100] and born[len(known)]["nearest_known"] < thr
+    assert res.params["far_threshold"] == pytest.approx(thr, abs=1e-4) and res.params["joined_nearest_theme"] == 1
+
+
+@pytest.mark.parametrize("margin,starts", [(0.02, False), (-0.02, True)])
+def test_the_threshold_decides_between_joining_and_a_new_theme(margin, starts):
+    C, table, _ = planted(6, 4)
+    first = T.fit_themes(C, table, ThemesConfig())
+    thr = T.far_threshold(C, first.parent)
+    theme_ids = sorted(set(first.parent.values()))
+    cent = {th: _unit(np.mean([C[t] for t, p in first.parent.items() if p == th], axis=0)) for th in theme_ids}
+    rng = np.random.RandomState(3)
+    # a topic at cosine threshold ± margin to theme 0's centroid, and farther from every other theme
+    for _ in range(100):
+        v = _towards(cent[0], rng.randn(len(cent[0])), thr + margin)
+        if max(float(cent[th] @ v) for th in theme_ids[1:]) < thr - 0.05:
+            break
+    res = T.track_themes({**C, 50: v}, pd.concat([table, _table([(50, "何か", "何か", 5)])], ignore_index=True),
+                         ThemesConfig(), first.parent, first.new_themes, next_id=len(theme_ids))
+    assert (res.parent[50] == len(theme_ids)) is starts
+    assert (res.parent[50] == 0) is not starts
+
+
+def test_a_new_theme_never_takes_a_known_themes_label():
+    C, table, _ = planted(6, 4)
+    first = T.fit_themes(C, table, ThemesConfig())
+    taken = first.labels[0]
+    far = _unit(np.random.RandomState(5).randn(len(C[0])))
+    rows = [(77, taken, f"{taken}、給油、ガソリン", 6)]  # the new topic happens to carry a known theme's label
+    res = T.track_themes({**C, 77: far}, pd.concat([table, _table(rows)], ignore_index=True), ThemesConfig(),
+                         first.parent, first.new_themes, next_id=6)
+    assert res.parent[77] == 6 and res.labels[6] == "給油" and res.labels[0] == taken
+
+
 def test_theme_table_and_period_stats_are_sums_of_sub_topics():
     C, table, _ = planted(5, 3)
     res = T.fit_themes(C, table, ThemesConfig())

@@ -22,8 +22,11 @@ Two themes never share a label. ``themes.label_words`` is no longer used.
 
 Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
 (the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
-Themes are fitted afresh only when the history holds none yet (its first period, or a history written before
-themes existed).
+A new topic farther from every theme than any known sub-topic is from the rest of its own theme
+(:func:`far_threshold`: the spread inside the themes, measured leave-one-out, no constant) starts a theme of its
+own instead, with a new id and its own label, so a new subject is not hidden inside an unrelated theme; the known
+themes keep their ids and sub-topics, so their trend lines go on. Themes are fitted afresh only when the history
+holds none yet (its first period, or a history written before themes existed).
 
 Requires: the topic ids per analysed row, the topic table (labels, keywords, sizes) and the embeddings.
 Returns: each topic's theme (``parent``) and the theme table.
@@ -223,7 +226,7 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
                  words_of_theme: dict[int, list[str]] | None = None,
                  nouns: frozenset[str] = frozenset(),
                  central_of_theme: dict[int, tuple[list[str], list[str]]] | None = None,
-                 ) -> tuple[dict[int, str], dict[int, str]]:
+                 taken: set[str] | None = None) -> tuple[dict[int, str], dict[int, str]]:
     """(label, keywords) per theme, named as a person would name a group of subjects, never by a list of nouns:
 
     1. a one-topic theme: its topic's label;
@@ -234,7 +237,8 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
     4. its most central key phrase said across its sub-topics, unless it is one sub-topic's own label;
     5. its largest sub-topic's label.
 
-    Labels are unique: a theme (biggest first) skips a label an earlier theme took. ``n_words`` is kept for the
+    Labels are unique: a theme (biggest first) skips a label an earlier theme took, or one in ``taken`` (the known
+    themes' labels, when a tracked period names a new theme). ``n_words`` is kept for the
     configuration's sake (``themes.label_words``); a label is now one noun or one phrase."""
     del n_words
     rows = {int(r[S.TOPIC_ID]): r for _, r in topic_table.iterrows() if int(r[S.TOPIC_ID]) in parent}
@@ -243,7 +247,7 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
     labels, keywords = {}, {}
     size = {t: int(rows[t].get("size", 0) or 0) for t in rows}
     themes = sorted(set(parent.values()), key=lambda th: (-sum(size.get(t, 0) for t in rows if parent[t] == th), th))
-    used: set[str] = set()
+    used: set[str] = set(taken or ())
     for theme in themes:
         inside = sorted((t for t in rows if parent[t] == theme), key=lambda t: (-size[t], t))
         if not inside:
@@ -251,7 +255,10 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
         candidates = words_of_theme.get(theme, [])[:LABEL_CANDIDATES]
         own = {str(rows[t][S.TOPIC_LABEL]) for t in inside}
         central_phrases, central_nouns = central_of_theme.get(theme, ([], []))
-        options = [str(rows[inside[0]][S.TOPIC_LABEL])] if len(inside) == 1 else [
+        own_words = [w.strip() for w in str(rows[inside[0]].get("keywords", "") or "").split("、")]
+        options = [str(rows[inside[0]][S.TOPIC_LABEL]),  # then its keywords (nouns), if another theme has that label
+                   *[w for w in own_words if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
+                   ][:4] if len(inside) == 1 else [
             _shared_noun(inside, rows, candidates, nouns),
             *central_nouns[:3],
             *[p for p in central_phrases if p not in own][:3],
@@ -288,14 +295,48 @@ def fit_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg:
                         "linkage": cfg.linkage})
 
 
+def theme_spread(centroids: dict[int, np.ndarray], links: dict[int, int]) -> list[float]:
+    """How far the known themes' own sub-topics sit from their theme: for each sub-topic of a theme with at least
+    two, the cosine of its centroid to the mean of the theme's other sub-topics (leave-one-out, so a sub-topic is
+    compared with a theme it is not part of, as a new topic is)."""
+    by_theme: dict[int, list[int]] = {}
+    for t, th in links.items():
+        if t in centroids:
+            by_theme.setdefault(th, []).append(t)
+    return [_cosine(centroids, t, [o for o in subs if o != t]) for subs in by_theme.values() if len(subs) >= 2
+            for t in subs]
+
+
+def _cosine(centroids: dict[int, np.ndarray], topic: int, group: list[int]) -> float:
+    """The cosine of a topic's centroid to a group's (the mean of its topics' centroids)."""
+    g = l2_normalize(np.mean([centroids[x] for x in group], axis=0)[None, :])[0]
+    return float(l2_normalize(centroids[topic][None, :])[0] @ g)
+
+
+def far_threshold(centroids: dict[int, np.ndarray], links: dict[int, int]) -> float | None:
+    """The cosine below which a new topic is farther from a theme than any known sub-topic is from the rest of its
+    own theme (the minimum of :func:`theme_spread`): such a topic starts a theme of its own. None when no theme has
+    two sub-topics yet (nothing to measure the spread on): every new topic then joins the nearest theme."""
+    sims = theme_spread(centroids, links)
+    return min(sims) if sims else None
+
+
 def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cfg: ThemesConfig,
                  links: dict[int, int], known: pd.DataFrame, next_id: int, words: WordsOf | None = None,
                  nouns: frozenset[str] = frozenset(), phrases: CentralOf | None = None) -> ThemeResult:
-    """Themes that carry over: known topics keep their theme, topics without one join the nearest theme.
+    """Themes that carry over: known topics keep their theme, a topic without one joins the nearest theme, unless
+    it is far from every theme, which then starts a theme of its own.
+
+    Nearest: the theme whose centroid (the mean of its sub-topics') is closest to the topic's centroid. Far: that
+    cosine is below :func:`far_threshold`, the loosest fit of a known sub-topic to the rest of its own theme (all in
+    the tracking space). Far topics of one period that are that close to each other join one new theme (the first,
+    by topic id, founds it). New themes
+    get ids from ``next_id`` on and their own labels (never a known theme's); the known themes keep their ids,
+    labels and sub-topics, so every trend line goes on; a new theme's trend starts in the period it is born.
 
     ``centroids``: every active topic (the tracking's state after this period), ``links``: the stored
-    topic -> theme links, ``known``: the stored themes (theme_id, theme_label). With no stored theme,
-    themes are fitted on all active topics, with ids from ``next_id``."""
+    topic -> theme links, ``known``: the stored themes (theme_id, theme_label). With no stored theme, themes are
+    fitted on all active topics, with ids from ``next_id``."""
     active = {t: c for t, c in centroids.items() if t >= 0}
     known_ids = set(known[THEME_ID].astype(int)) if len(known) else set()
     kept = {t: th for t, th in links.items() if t in active and th in known_ids}
@@ -304,19 +345,42 @@ def track_themes(centroids: dict[int, np.ndarray], topic_table: pd.DataFrame, cf
     by_theme: dict[int, list[int]] = {}
     for t, th in kept.items():
         by_theme.setdefault(th, []).append(t)
-    theme_ids = np.array(sorted(by_theme))
+    theme_ids = sorted(by_theme)
     T = l2_normalize(np.vstack([np.mean([active[t] for t in by_theme[th]], axis=0) for th in theme_ids]))
-    new_links = {}
+    threshold = far_threshold(active, kept)
+    new_links: dict[int, int] = {}
+    born: dict[int, list[int]] = {}  # new theme id -> its topics
+    nearest: dict[int, float] = {}
     for t in sorted(set(active) - set(kept)):
-        new_links[t] = int(theme_ids[int(np.argmax(T @ active[t]))])
+        sims = T @ l2_normalize(active[t][None, :])[0]
+        nearest[t] = float(sims.max())
+        if threshold is None or nearest[t] >= threshold:
+            new_links[t] = int(theme_ids[int(np.argmax(sims))])
+            continue
+        own = {th: _cosine(active, t, subs) for th, subs in born.items()}
+        fits = [th for th, sim in own.items() if sim >= threshold]
+        th = max(fits, key=lambda x: (own[x], -x)) if fits else next_id + len(born)
+        born.setdefault(th, []).append(t)
+        new_links[t] = th
     parent = {**kept, **new_links}
     stored = dict(zip(known[THEME_ID].astype(int), known[THEME_LABEL].astype(str)))
-    fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, words(parent) if words else None,
-                                          nouns, phrases(parent) if phrases else None)
+    theme_words_ = words(parent) if words else None
+    central = phrases(parent) if phrases else None
+    fresh_labels, keywords = theme_labels(topic_table, parent, cfg.label_words, theme_words_, nouns, central)
     labels = {th: stored.get(th, fresh_labels.get(th, "")) for th in set(parent.values())}
-    return ThemeResult(parent, labels, keywords, _new_table({}, {}, {}), new_links,
+    if born:  # named like any theme, but never with a label a known theme already has
+        new_parent = {t: th for t, th in parent.items() if th in born}
+        born_labels, _ = theme_labels(topic_table, new_parent, cfg.label_words, theme_words_, nouns, central,
+                                      taken=set(stored.values()))
+        labels.update(born_labels)
+    new_table = _new_table({t: th for t, th in parent.items() if th in born}, labels, keywords)
+    return ThemeResult(parent, labels, keywords, new_table, new_links,
                        {"mode": "tracked", "n_themes": len(set(parent.values())), "n_topics": len(active),
-                        "joined_nearest_theme": len(new_links)})
+                        "joined_nearest_theme": len(new_links) - sum(len(v) for v in born.values()),
+                        "far_threshold": None if threshold is None else round(threshold, 4),
+                        "new_themes": [{"theme_id": th, "topic_ids": subs,
+                                        "nearest_known": round(max(nearest[t] for t in subs), 4)}
+                                       for th, subs in sorted(born.items())]})
 
 
 def _new_table(parent: dict[int, int], labels: dict[int, str], keywords: dict[int, str]) -> pd.DataFrame:
