@@ -58,7 +58,10 @@ def test_few_topics_give_few_themes_and_one_topic_is_its_own_theme():
     res = T.fit_themes(C, table, ThemesConfig())
     assert len(set(res.parent.values())) == 2
     one = T.fit_themes({0: C[0]}, table.head(1), ThemesConfig())
-    assert one.parent == {0: 0} and one.labels[0] == table.topic_label[0]  # a one-topic theme is named as its topic
+    # a one-topic theme is named as its topic: by its first noun when the topic is named by two keywords ...
+    assert one.parent == {0: 0} and table.topic_label[0] == "配送・語0" and one.labels[0] == "配送"
+    phrase = T.fit_themes({0: C[0]}, table.head(1).assign(topic_label="配送が遅い"), ThemesConfig())
+    assert phrase.labels[0] == "配送が遅い"  # ... by its key phrase when it has one
     assert T.fit_themes({}, table.head(0), ThemesConfig()).parent == {}
 
 

@@ -13,7 +13,8 @@ so its counts and its trend are the sums of its sub-topics' (``parent_id`` in to
 sits in two themes.
 
 Labels, as a person names a group of subjects: one noun or one phrase, never a list of nouns
-(:func:`theme_labels`). A one-topic theme is named as its topic. A larger one by the noun its sub-topics' labels
+(:func:`theme_labels`). A one-topic theme is named as its topic (by its first noun when the topic is named by two
+keywords). A larger one by the noun its sub-topics' labels
 share (アプリ for アプリが落ちる and アプリのバーコード), else by its most central noun used across its sub-topics
 (the share of the theme's comments that use it x the share of the noun's comments inside the theme x the share of
 its sub-topics that use it; :func:`theme_central`), else by a central key phrase said across its sub-topics
@@ -229,7 +230,8 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
                  taken: set[str] | None = None) -> tuple[dict[int, str], dict[int, str]]:
     """(label, keywords) per theme, named as a person would name a group of subjects, never by a list of nouns:
 
-    1. a one-topic theme: its topic's label;
+    1. a one-topic theme: its topic's label when it is a key phrase, else (two keywords, マットレス・敷布団) its
+       first noun (マットレス): a theme names a subject, not a list;
     2. the noun its sub-topics' labels share (:func:`_shared_noun`): アプリ over アプリが落ちる, アプリのバーコード;
     3. its most central noun said across its sub-topics (``central_of_theme``, :func:`theme_central`): a theme is
        broader than a topic, and a noun names it better than one statement (駐車場 over 駐車場が狭い for a theme of
@@ -255,10 +257,14 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
         candidates = words_of_theme.get(theme, [])[:LABEL_CANDIDATES]
         own = {str(rows[t][S.TOPIC_LABEL]) for t in inside}
         central_phrases, central_nouns = central_of_theme.get(theme, ([], []))
-        own_words = [w.strip() for w in str(rows[inside[0]].get("keywords", "") or "").split("、")]
-        options = [str(rows[inside[0]][S.TOPIC_LABEL]),  # then its keywords (nouns), if another theme has that label
-                   *[w for w in own_words if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
-                   ][:4] if len(inside) == 1 else [
+        topic_label = str(rows[inside[0]][S.TOPIC_LABEL])
+        head = topic_label.split("・")[:1] if "・" in topic_label else []
+        own_words = [w.strip() for w in [*head, *str(rows[inside[0]].get("keywords", "") or "").split("、")]]
+        subject = [w for w in own_words if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
+        # a one-topic theme: its topic's key phrase, or, for a topic named by two keywords (マットレス・敷布団), its
+        # first noun (マットレス); then its other keywords, if another theme has that label
+        options = ([topic_label] if "・" not in topic_label else []) + [*subject, topic_label][:4] \
+            if len(inside) == 1 else [
             _shared_noun(inside, rows, candidates, nouns),
             *central_nouns[:3],
             *[p for p in central_phrases if p not in own][:3],
