@@ -59,6 +59,23 @@ def test_roundtrip_on_custom_taxonomy(tmp_path):
     assert metrics.macro_f1 > 0.9
 
 
+def test_class_weight_is_kept_and_changes_the_fit(tmp_path):
+    """class_weight=None fits the training mix (a rare label needs more evidence) and is saved with the model;
+    a model saved before the option existed loads as balanced."""
+    texts = [f"配送が遅い{i}" for i in range(12)] + ["アプリが落ちる", "アプリが固まる", "アプリが重い"]
+    y = [["配送"]] * 12 + [["アプリ"]] * 3
+    X = FakeEmbedder(32).embed(texts)
+    mix = LinearTextClassifier(["配送", "アプリ"], multi_label=True, class_weight=None).fit(texts, X, y)
+    bal = LinearTextClassifier(["配送", "アプリ"], multi_label=True).fit(texts, X, y)
+    assert mix.predict_proba(texts, X)[:, 1].mean() < bal.predict_proba(texts, X)[:, 1].mean()
+    mix.save(tmp_path / "m" / "v1", {"task": "cx_dimension", "embedder": "fake/fake-32"})
+    again = load_model(tmp_path / "m")
+    assert again.class_weight is None and again.metadata_["params"]["class_weight"] is None
+    assert np.allclose(again.predict_proba(texts, X), mix.predict_proba(texts, X), atol=1e-6)
+    old = load_model(resolve_resource("builtin:models/sentiment") / "v1")
+    assert old.class_weight == "balanced"
+
+
 HARD_CASES = Path(__file__).parent / "fixtures" / "sentiment_hard_cases.csv"
 
 

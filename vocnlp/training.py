@@ -221,7 +221,8 @@ def headline(m: Metrics, task: str) -> float:
 
 
 def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.ndarray, X: np.ndarray, y: np.ndarray,
-                           lexicon: str, seed: int = 0, folds: int = 5) -> tuple[tuple[float, float], dict]:
+                           lexicon: str, seed: int = 0, folds: int = 5,
+                           class_weight: str | None = "balanced") -> tuple[tuple[float, float], dict]:
     """5-fold cross-validation on the training rows only (the dev and held-out sets stay unseen)."""
     from .models.trained import LinearTextClassifier
 
@@ -231,7 +232,7 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
         vals = []
         for f in range(folds):
             tr, te = fold != f, fold == f
-            m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed)
+            m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed, class_weight)
             m.fit(list(T[tr]), X[tr], list(y[tr]))
             vals.append(headline(compute_metrics(task, classes, multi, list(y[te]), m.predict(list(T[te]), X[te])), task))
         scores[f"C={C},embedding_weight={ew}"] = round(float(np.mean(vals)), 4)
@@ -240,7 +241,10 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
 
 
 def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, force: bool = False,
-               fraction: float = 1.0, seed: int = 0, search: bool = True, from_score: str | None = None) -> TrainResult:
+               fraction: float = 1.0, seed: int = 0, search: bool = True, from_score: str | None = None,
+               class_weight: str | None = "balanced") -> TrainResult:
+    """``class_weight``: "balanced" fits every label as equally likely; None fits the training data's own label
+    mix (per label for a multi-label task, so a rare dimension needs stronger evidence)."""
     from .models.trained import LinearTextClassifier
 
     if task not in TASKS:
@@ -270,10 +274,10 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     dv = (df["split"] == "dev").to_numpy()
     T = np.array(texts, dtype=object)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
-    (C, ew), cv_scores = (choose_hyperparameters(task, classes, multi, T[tr], X[tr], y[tr], lexicon, seed)
-                          if search else ((4.0, 1.0), {}))
+    (C, ew), cv_scores = (choose_hyperparameters(task, classes, multi, T[tr], X[tr], y[tr], lexicon, seed,
+                                                 class_weight=class_weight) if search else ((4.0, 1.0), {}))
     model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
-                                 embedding_weight=ew, lexicon_path=lexicon, seed=seed)
+                                 embedding_weight=ew, lexicon_path=lexicon, seed=seed, class_weight=class_weight)
     dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
     model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
@@ -293,7 +297,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
                               "weak_labels_from_score": {"column": from_score, "rule": weak_rule} if from_score else None},
             "metrics": {"dev": metrics.as_dict()},
             "hyperparameter_search": {"method": "5-fold CV on the training rows", "scores": cv_scores,
-                                      "chosen": {"C": C, "embedding_weight": ew}},
+                                      "chosen": {"C": C, "embedding_weight": ew}, "class_weight": class_weight},
         })
         _write_card(folder, task, classes, metrics, int(tr.sum()), int(dv.sum()), embedder_id)
     return TrainResult(task, folder, metrics, previous, replaced, int(tr.sum()), int(dv.sum()))

@@ -272,6 +272,14 @@ def _print_metrics(m, title: str) -> None:
 TASK_HELP = "cx_dimension | journey_stage | sentiment"
 
 
+def _class_weight(value: str) -> str | None:
+    if value not in ("balanced", "none"):
+        from ..errors import InputError
+
+        raise InputError(f"--class-weight {value!r} is not known.", fix="use balanced or none.")
+    return None if value == "none" else "balanced"
+
+
 @app.command()
 def train(
     task: Annotated[str, typer.Argument(help=TASK_HELP)],
@@ -288,6 +296,8 @@ def train(
     from_score: Annotated[Optional[str], typer.Option("--from-score", help="sentiment only: learn from a score column "
                                                       "of your own exports as weak labels (NPS 0-6/7-8/9-10 or stars "
                                                       "1-2/3/4-5) instead of hand labels.")] = None,
+    class_weight: Annotated[str, typer.Option("--class-weight", help="balanced: every label fitted as equally "
+                                              "likely; none: the training data's own label mix.")] = "balanced",
 ) -> None:
     """Train a classifier, print dev metrics, and save it unless it is worse than the current one.
 
@@ -301,7 +311,7 @@ def train(
         many = [f for d in data for f in (sorted(d.glob("*.csv")) if d.is_dir() else [d])]  # folders: their CSVs
         res = train_task(task, data[0] if len(data) == 1 else many, cfg, out or Path("models") / task,
                          force=force, fraction=fraction,
-                         from_score=from_score)
+                         from_score=from_score, class_weight=_class_weight(class_weight))
     except Exception as err:  # noqa: BLE001 - the CLI's one error policy
         _fail_any(err)
         return

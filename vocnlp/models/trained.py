@@ -42,7 +42,8 @@ class LinearTextClassifier:
     """
 
     def __init__(self, classes: list[str], multi_label: bool, use_ngrams: bool = True, use_lexicon: bool = False,
-                 C: float = 4.0, embedding_weight: float = 1.0, lexicon_path: str | None = None, seed: int = 0):
+                 C: float = 4.0, embedding_weight: float = 1.0, lexicon_path: str | None = None, seed: int = 0,
+                 class_weight: str | None = "balanced"):
         self.classes = classes
         self.multi_label = multi_label
         self.use_ngrams = use_ngrams
@@ -51,6 +52,7 @@ class LinearTextClassifier:
         self.embedding_weight = embedding_weight
         self.lexicon_path = lexicon_path
         self.seed = seed
+        self.class_weight = class_weight  # "balanced" (every label equally likely) or None (the training mix)
 
     # -- features ---------------------------------------------------------------------------------
     def _features(self, texts: list[str], X: np.ndarray) -> sp.csr_matrix:
@@ -79,7 +81,8 @@ class LinearTextClassifier:
                     coefs.append(np.zeros(F.shape[1]))
                     inter.append(-10.0 if Y[:, k].max() == 0 else 10.0)
                     continue
-                lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed)
+                lr = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000,
+                                        random_state=self.seed)
                 lr.fit(F, Y[:, k])
                 coefs.append(lr.coef_[0])
                 inter.append(lr.intercept_[0])
@@ -89,7 +92,7 @@ class LinearTextClassifier:
             self.temperature_ = 1.0
         else:
             idx = np.array([self.classes_.index(v) for v in y])
-            lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000, random_state=self.seed)
+            lr = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=3000, random_state=self.seed)
             lr.fit(F, idx)
             coef = np.zeros((len(self.classes_), F.shape[1]), dtype=np.float32)
             intercept = np.full(len(self.classes_), -30.0, dtype=np.float32)
@@ -196,7 +199,7 @@ class LinearTextClassifier:
             "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "params": {"classes": self.classes_, "multi_label": self.multi_label_, "use_ngrams": self.use_ngrams,
                        "use_lexicon": self.use_lexicon, "C": self.C, "embedding_weight": self.embedding_weight,
-                       "seed": self.seed},
+                       "seed": self.seed, "class_weight": self.class_weight},
             "sha256": {f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in files},
             **metadata,
         }
@@ -242,7 +245,8 @@ def load_model(folder: Path, expect_task: str | None = None, expect_labels: list
                              f"{expect_embedder!r}.", fix="retrain with the configured embedding backend and model.")
     arrays = load_file(str(folder / "weights.safetensors"))
     m = LinearTextClassifier(params["classes"], params["multi_label"], params["use_ngrams"], params["use_lexicon"],
-                             params["C"], params["embedding_weight"], lexicon_path, params.get("seed", 0))
+                             params["C"], params["embedding_weight"], lexicon_path, params.get("seed", 0),
+                             params.get("class_weight", "balanced"))
     m.classes_, m.multi_label_ = list(params["classes"]), bool(params["multi_label"])
     m.coef_, m.intercept_, m.thresholds_ = arrays["coef"], arrays["intercept"], arrays["thresholds"]
     m.temperature_ = float(arrays["temperature"][0])
