@@ -244,6 +244,9 @@ def _dispatch_when_the_pool_is_up(ray, timeout_s: int) -> None:
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    # its check that an autoscaling pool can grow warns about every pool with one batch in flight per actor; ours
+    # has a fixed size, so there is nothing to grow
+    logging.getLogger("ray.data._internal.execution.autoscaler.default_autoscaler").setLevel(logging.ERROR)
 
 
 def _pool_size(workers: int, blocks: int, cluster_cpus: float | None) -> int:
