@@ -32,7 +32,7 @@ import pandas as pd
 from .. import schema as S
 from ..config import RunConfig
 from ..errors import BackendUnavailable, EngineError
-from .texts import TextModels, TextResults, analyse_texts
+from .texts import EMBEDDING, UNITS, TextModels, TextResults, analyse_texts
 
 POS = "_pos"  # a text's position in the run's list of distinct texts
 WORKER = "_worker"  # on a batch's first row: JSON {node, pid} of the actor that analysed it (the rest: "")
@@ -171,7 +171,9 @@ class RayEngine:
         self.workers = _who_did_what(per_text)
         per_text = per_text.drop(columns=[POS, WORKER]).reset_index(drop=True)
         for c in per_text.columns:
-            if per_text[c].dtype == object:
+            if per_text[c].dtype == object and c not in (EMBEDDING, UNITS):  # vectors: the float32 arrays the
+                # local engine has too (as Python lists of floats they took ~8x the memory: 100,000 texts' segment
+                # vectors were the driver's peak)
                 per_text[c] = [_plain(v) for v in per_text[c]]
         res = TextResults.from_batches([per_text])
         res.batches = len(parts)
