@@ -3,6 +3,7 @@
     python benchmarks/bench_engines.py repeat  --distinct 300    # D distinct comments vs the same file with each 10x
     python benchmarks/bench_engines.py engines --distinct 2000   # local vs ray (2 workers): a sample week, D distinct
     python benchmarks/bench_engines.py engines --distinct 4000 --rows 8000 --no-sample-week  # make_load.py input
+    python benchmarks/bench_engines.py alternate                 # local, ray, local, ray on a sample week (shared machine)
     python benchmarks/bench_engines.py speed --base /tmp/main_copy  # the default run on a sample week vs a checkout
     python benchmarks/bench_engines.py topics_assign --distinct 1000000  # topics: the rest's assignment, on the driver
 
@@ -122,6 +123,39 @@ def engines(args, tmp: Path) -> dict:
     return out
 
 
+def alternate(args, tmp: Path) -> dict:
+    """Local and ray (``--workers``) in alternation, twice, on a sample week (or ``--distinct`` recombined comments
+    when --rows is given): on a machine shared with other work the load drifts, so each engine gets both early and
+    late slots. CPU: the local process (its whole run) against ray's driver process plus the CPU seconds its actors
+    spent in batches (``engine.cpu_s``; Ray's own raylet/GCS processes are not counted)."""
+    path = SAMPLE
+    if args.rows:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import make_load
+
+        path = tmp / "load.csv"
+        make_load.write(make_load.build(args.rows, args.distinct, args.seed), path)
+    runs = []
+    for i in range(2):
+        for kind in ("local", "ray"):
+            load = os.getloadavg()[0]
+            r = run(path, tmp / f"{kind}{i}", kind, args.workers)
+            cpu = r["cpu_s"] + (r["engine"].get("cpu_s", 0.0) if kind == "ray" else 0.0)
+            runs.append({"engine": kind, "round": i, "wall_s": r["wall_s"], "cpu_s": round(cpu, 2),
+                         "texts_s": r["texts_s"], "distinct_texts": r["engine"]["distinct_texts"],
+                         "batches": r["engine"]["batches"], "load_1m_at_start": round(load, 2),
+                         "by_worker": [{k: w[k] for k in ("batches", "texts", "cpu_s")}
+                                       for w in r["engine"].get("by_worker", [])]})
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    tot = {k: {m: sum(r[m] for r in runs if r["engine"] == k) for m in ("wall_s", "cpu_s", "texts_s")}
+           for k in ("local", "ray")}
+    return {"input": path.name, "runs": runs,
+            "ray_vs_local_throughput_wall": round(tot["local"]["wall_s"] / tot["ray"]["wall_s"], 3),
+            "ray_vs_local_throughput_per_cpu_s": round(tot["local"]["cpu_s"] / tot["ray"]["cpu_s"], 3),
+            "ray_vs_local_throughput_texts": round(tot["local"]["texts_s"] / tot["ray"]["texts_s"], 3),
+            "per_round_wall": [round(runs[2 * i]["wall_s"] / runs[2 * i + 1]["wall_s"], 3) for i in range(2)]}
+
+
 def topics_assign(args, tmp: Path) -> dict:
     """What giving every comment outside the clustered sample its topic costs on the driver (topics._cluster's
     nearest-centroid step, on clustering vectors of the default's 70 dimensions and 30 topics), against what
@@ -155,7 +189,7 @@ def topics_assign(args, tmp: Path) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["repeat", "engines", "speed", "topics_assign"])
+    p.add_argument("mode", choices=["repeat", "engines", "alternate", "speed", "topics_assign"])
     p.add_argument("--base", help="speed: the checkout to compare with (a copy of main before this change)")
     p.add_argument("--distinct", type=int, default=300)
     p.add_argument("--workers", type=int, default=2)
@@ -164,7 +198,7 @@ def main() -> None:
     p.add_argument("--no-sample-week", action="store_true", help="engines: only the built input")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        res = {"repeat": repeat, "engines": engines, "speed": speed, "topics_assign": topics_assign}[args.mode](args, Path(d))
+        res = {"repeat": repeat, "engines": engines, "alternate": alternate, "speed": speed, "topics_assign": topics_assign}[args.mode](args, Path(d))
     res["load_average_1m_at_end"] = os.getloadavg()[0]
     print(json.dumps(res, ensure_ascii=False, indent=1))
     old = json.loads(OUT.read_text()) if OUT.exists() else {}

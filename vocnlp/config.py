@@ -218,6 +218,7 @@ class EngineConfig(Section):
     num_workers: int = Field(2, ge=1)  # ray: actors, each loads the models once; also num_cpus of a local Ray started here
     address: str | None = None  # ray: cluster address (host:port or ray://host:port); None = RAY_ADDRESS, else a local Ray
     max_retries: int = Field(3, ge=0)  # ray: restarts of a dead actor and retries of its batch
+    start_timeout_s: int = Field(600, ge=1)  # ray: batches wait until every actor is up (models loaded), at most this
 
 
 class RunConfig(Section):
