@@ -143,3 +143,46 @@ def test_above_max_cluster_docs_the_topic_space_is_fitted_on_the_sample_only(mon
     res = topics.fit_topics(X, tokens, TopicsConfig(min_docs_for_clustering=10, max_cluster_docs=120),
                             weights=np.full(len(X), 3))
     assert built == [120] and len(res.assignments) == len(X) and res.table["size"].sum() == 3 * len(X)
+
+
+def test_input_strings_are_shared_per_distinct_value_and_unchanged():
+    from vocnlp.stages.ingest import _cell, _to_strings
+
+    df = pd.DataFrame({"text": pd.Series(["配送が遅い", "店員の態度", "配送が遅い"] * 2, dtype="str"),
+                       "nps": [3, 7, 3, 3, 7, 3], "score": [1.0, np.nan, 2.5, 1.0, 1.0, -0.0],
+                       "mixed": pd.Series([True, 1, "1", None, 1.0, "x"], dtype=object)})
+    out = _to_strings(df)
+    want = df["text"].astype(object)
+    assert out["text"].tolist() == want.tolist() and out["text"].dtype == want.dtype
+    for c in ("nps", "score", "mixed"):  # what the cell by cell conversion gives (True and 1 stay apart)
+        want = df[c].astype(object).map(_cell)
+        assert out[c].tolist() == want.tolist() and out[c].dtype == want.dtype
+    assert out["text"][0] is out["text"][2]  # one object per distinct text
+
+
+def test_segment_scores_by_slice_are_the_grouped_ones():
+    from vocnlp.pipeline import _segment_scores
+
+    segs = pd.DataFrame({"row": [1, 1, 3, 4, 4, 4, 7], "sentiment_score": [0.1, -0.2, 0.3, 0.0, 0.5, -1.0, 0.25]})
+    rows = np.array([1, 2, 4, 7, 9])
+    grouped = segs.groupby("row")["sentiment_score"].apply(list).to_dict()
+    assert _segment_scores(segs, rows) == [grouped.get(int(r), []) for r in rows]
+    assert _segment_scores(segs.iloc[::-1], rows) == [grouped.get(int(r), [])[::-1] for r in rows]
+    assert _segment_scores(segs.iloc[:0], rows) == [[]] * len(rows)
+
+
+def test_period_item_groups_are_the_groupby_over_the_rows():
+    from vocnlp import schema as S
+    from vocnlp.pipeline import _item_groups
+
+    rng = np.random.RandomState(0)
+    text_of = rng.randint(0, 40, size=400)
+    topic = rng.randint(-1, 5, size=40)[text_of]
+    label = np.array(["positive", "negative", None], dtype=object)[rng.randint(0, 3, size=40)][text_of]
+    display = np.array([f"t{k // 2}" for k in range(40)], dtype=object)[text_of]  # two texts per display text
+    at = np.sort(rng.choice(500, size=400, replace=False))
+    df = pd.DataFrame({S.TEXT: pd.Series(["skipped"] * 500, dtype="str"), S.TOPIC_ID: -1,
+                       S.SENTIMENT_LABEL: pd.Series([""] * 500, dtype=object)})
+    df.loc[at, S.TEXT], df.loc[at, S.TOPIC_ID], df.loc[at, S.SENTIMENT_LABEL] = display, topic, label
+    want = df.iloc[at].groupby([S.TEXT, S.TOPIC_ID, S.SENTIMENT_LABEL], sort=False, dropna=False).ngroup().to_numpy()
+    assert np.array_equal(_item_groups(df, at, text_of, [S.TOPIC_ID, S.SENTIMENT_LABEL]), want)

@@ -390,7 +390,9 @@ def _themes(r: _Run) -> None:
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
 
-    phrases = tokenize.phrases_of(r.df.loc[r.ok_mask, S.PHRASES])
+    first = np.flatnonzero(r.ok_mask)[r.first_rows()]  # parsed once per distinct text, shared by its comments
+    per_text = tokenize.phrases_of(r.df[S.PHRASES].iloc[first])
+    phrases = [per_text[i] for i in r.text_of]
 
     def central(parent: dict[int, int]) -> dict[int, tuple[list[str], list[str]]]:  # theme labels: central phrases, nouns
         return themes.theme_central(tokens, phrases, tr.assignments, parent, words(parent), nouns)
@@ -418,20 +420,30 @@ def _segment_topics(r: _Run) -> None:
     cols = [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
             S.SENTIMENT_EVIDENCE, S.ROW]
     ok = r.df.iloc[at[r.first_rows()], [r.df.columns.get_loc(c) for c in cols]]
-    segs = r.segments
-    if len(segs) and len(ok) < int(ok_mask.sum()):
-        segs = segs[segs["row"].isin(ok[S.ROW].to_numpy() + 1)]
-    seg_scores = segs.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict() if len(segs) else {}
-    ok = ok.assign(_seg_scores=[seg_scores.get(int(row) + 1, []) for row in ok[S.ROW]])
+    ok = ok.assign(_seg_scores=_segment_scores(r.segments, ok[S.ROW].to_numpy() + 1))
     per_text = segment_topics.assign_segments(ok, r.X_text, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
                                               lambda texts: r.embed(texts, "segment_topics")[0],
                                               getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units,
                                               r.text_weights)
-    r.seg = segment_topics.for_rows(per_text, r.text_of, r.df[S.ID].iloc[at], r.df[S.TEXT].iloc[at])
+    r.seg = segment_topics.for_rows(per_text, r.text_of, r.df[S.ID], r.df[S.TEXT], rows=at)  # read in place
     r.df[S.TOPIC_IDS] = segment_topics.topic_ids_for_rows(per_text, r.text_of, ok_mask).set_axis(r.df.index)
     flat = segment_topics.segment_topics_for_rows(per_text, r.text_of)  # gathered per text, not listed per row
     if len(flat) == len(r.segments):  # the segments table lists the analysed items' segments in the same order
         r.segments.insert(3, S.TOPIC_ID, flat.astype(int))
+
+
+def _segment_scores(segments: pd.DataFrame, rows: np.ndarray) -> list[list[float]]:
+    """The sentiment score of each segment of the given rows (1-based, as the segments table numbers them), in
+    order. The table lists the rows' segments in row order, so each row's are one slice of it."""
+    if not len(segments):
+        return [[] for _ in rows]
+    seg_rows = segments["row"].to_numpy()
+    if (np.diff(seg_rows) < 0).any():  # not in row order (not written by segments_for_rows): group them
+        by_row = segments.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict()
+        return [by_row.get(int(row), []) for row in rows]
+    scores = segments[S.SENTIMENT_SCORE].to_numpy()
+    lo, hi = np.searchsorted(seg_rows, rows, "left"), np.searchsorted(seg_rows, rows, "right")
+    return [scores[a:b].tolist() for a, b in zip(lo, hi)]
 
 
 def _topic_rows(r: _Run) -> tuple[pd.DataFrame, np.ndarray, int | None]:
@@ -685,15 +697,30 @@ def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X_text: np.ndarray, tex
     history grows with the distinct texts of a week, not with its rows."""
     keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
             if c in df.columns]
-    ok = df.loc[ok_mask, keep]  # only these columns: the run frame also holds every row's morphology
-    group = ok.groupby([c for c in keep if c != S.ID], sort=False, dropna=False).ngroup().to_numpy()
+    at = np.flatnonzero(ok_mask)
+    group = _item_groups(df, at, text_of, [c for c in keep if c not in (S.ID, S.TEXT)])
     first = np.unique(group, return_index=True)[1]  # group numbers follow first appearance: already in order
-    items = ok.iloc[first].reset_index(drop=True)
+    items = df.iloc[at[first], [df.columns.get_loc(c) for c in keep]].reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
     items["_embedding"] = list(np.asarray(X_text[text_of[first]], dtype=np.float32))
     if S.VECTOR_TOKENS in df.columns:  # next period's emerging sub-topics cluster both weeks' words together
-        items["_tokens"] = [list(t) for t in df.loc[ok_mask, S.VECTOR_TOKENS].iloc[first]]
+        items["_tokens"] = [list(t) for t in df[S.VECTOR_TOKENS].iloc[at[first]]]
     return items
+
+
+def _item_groups(df: pd.DataFrame, at: np.ndarray, text_of: np.ndarray, per_text: list[str]) -> np.ndarray:
+    """Per analysed row (``at``), its group of equal (S.TEXT, ``per_text`` columns) values, numbered in order of first
+    appearance (``groupby(..., sort=False, dropna=False).ngroup()``). The ``per_text`` columns are the same for
+    every row of one distinct text (``text_of``), so they are grouped over the texts' first rows, and the rows over
+    (their text's group, their display text) as two integer codes: no copy of the rows' columns."""
+    texts = pd.factorize(df[S.TEXT], use_na_sentinel=False)[0][at]
+    if per_text:
+        firsts = at[np.unique(text_of, return_index=True)[1]]
+        of_text = df.iloc[firsts, [df.columns.get_loc(c) for c in per_text]].groupby(
+            per_text, sort=False, dropna=False).ngroup().to_numpy()[text_of]
+    else:
+        of_text = np.zeros(len(at), dtype=np.int64)
+    return pd.factorize(texts.astype(np.int64) * (int(of_text.max(initial=0)) + 1) + of_text)[0]
 
 
 def _period_topic_stats(df: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:

@@ -145,6 +145,11 @@ def test_per_text_result_given_to_every_comment_of_its_text():
     assert got[S.SENTIMENT_EVIDENCE].tolist() == ["e1", "", "e0", "e1", ""]
     assert list(got.columns) == list(m.columns)
     assert out.topic_ids == [[1, 2], [3], [1, 2]]
+    # the run frame's whole columns read in place (``rows``: each comment's row), as objects or Arrow strings
+    for dtype in (object, "str"):
+        ids, texts = pd.Series(["x", "r0", "r1", "y", "r2"], dtype=dtype), pd.Series(["-", "B C!", "A!", "-", "b c?"])
+        inplace = for_rows(res, text_of, ids, texts.astype(dtype), rows=np.array([1, 2, 4])).mentions
+        pd.testing.assert_frame_equal(inplace.astype(object), got.astype(object))
     ok = np.array([True, False, True, True])
     assert topic_ids_for_rows(res, text_of, ok).tolist() == ["1|2", "", "3", "1|2"]
     assert segment_topics_for_rows(res, text_of).tolist() == [1, 2, 3, 1, 2]

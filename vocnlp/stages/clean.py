@@ -60,7 +60,9 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
     """Returns the frame with the columns above and the PII counts by kind."""
     S.require(df, [text_column], "clean", {text_column: "ingest"})
     non_answers = frozenset(bare(normalize(x)) for x in cfg.non_answers)
-    raw = df[text_column].astype(str).tolist()
+    raw = df[text_column].tolist()  # ingest's strings: a repeated comment is one string object, kept shared
+    if not all(type(v) is str for v in raw):
+        raw = df[text_column].astype(str).tolist()
     norms, displays, statuses, pii_counts, duplicates = [], [], [], [], []
     totals: Counter[str] = Counter()
     seen: dict[str, tuple[str, str, str, int, Counter[str] | None]] = {}  # identical texts are cleaned once
@@ -92,7 +94,8 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
         displays.append(display)
         pii_counts.append(n_pii)
         duplicates.append(False)
-    out = df.assign(**{S.TEXT_RAW: raw, S.TEXT_NORM: norms, S.STATUS: statuses, S.PII_COUNT: pii_counts,
-                       S.IS_DUPLICATE: duplicates})
+    shared = {S.TEXT_RAW: raw, S.TEXT_NORM: norms}  # internal columns as objects: the rows of one text share
+    out = df.assign(**{k: pd.Series(v, index=df.index, dtype=object) for k, v in shared.items()},  # its string
+                    **{S.STATUS: statuses, S.PII_COUNT: pii_counts, S.IS_DUPLICATE: duplicates})
     out[S.TEXT] = displays
     return out, totals

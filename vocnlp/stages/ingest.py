@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import schema as S
@@ -505,15 +506,31 @@ def _cell(v) -> str:
 
 
 def _to_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Every input column as text ('' for missing), so values pass through unchanged."""
+    """Every input column as text ('' for missing), so values pass through unchanged. A typed column (strings
+    from Parquet or CSV, numbers, dates) is converted once per distinct value and its rows share that value's
+    string object: a million rows of a few channels or of a tenth distinct comments hold a few strings, not a
+    million (an object column of mixed Python values is converted cell by cell: True and 1 are equal keys)."""
     out = {}
     for c in df.columns:
         col = df[c]
         if pd.api.types.is_string_dtype(col.dtype) and not col.isna().any() and col.dtype != object:
-            out[c] = col.astype(object)
+            out[c] = _shared_strings(col, None)
+        elif col.dtype != object:
+            out[c] = _shared_strings(col, _cell)
         else:
             out[c] = col.astype(object).map(_cell)
     return pd.DataFrame(out, index=df.index)
+
+
+def _shared_strings(col: pd.Series, convert) -> pd.Series:
+    """``col.astype(object)`` with one string object per distinct value, or ``col.astype(object).map(convert)``
+    converting each distinct value once (the same values and dtype as those calls)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    values = np.asarray(uniques, dtype=object)
+    if convert is None:
+        return pd.Series(values[codes], index=col.index, dtype=object)
+    values = np.array([convert(v) for v in values], dtype=object)
+    return pd.Series(values[codes], index=col.index)  # the dtype map would infer ("str")
 
 
 # columns the stages add to the frame: an input column with one of these names would be overwritten

@@ -211,13 +211,14 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
 
 
-def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids, texts) -> SegmentTopicResult:
+def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids, texts, rows: np.ndarray | None = None) -> SegmentTopicResult:
     """``res`` computed once per distinct text (its ``_item`` numbers the texts), given to every analysed comment:
-    ``text_of`` is each comment's text, ``ids`` and ``texts`` (Series or arrays, one per analysed comment) its id
-    and (masked) text, which its primary mention quotes. Mentions stay in comment order, each comment's in its
+    ``text_of`` is each comment's text, ``ids`` and ``texts`` (Series or arrays) its id and (masked) text, which
+    its primary mention quotes: one per analysed comment, or, with ``rows`` (each analysed comment's position in
+    them), whole columns of the run's frame, read in place. Mentions stay in comment order, each comment's in its
     text's order, as a per-comment run lists them. The per-comment columns are gathered column by column (string
-    columns stay in Arrow: no Python string per comment), and ``topic_ids`` / ``segment_topics`` share the texts'
-    lists."""
+    columns stay in Arrow: no Python string per comment, and the quotes are gathered once, from the comments'
+    texts and the texts' own quotes together), and ``topic_ids`` / ``segment_topics`` share the texts' lists."""
     if len(text_of) == len(res.topic_ids) and np.array_equal(text_of, np.arange(len(text_of))):
         return res  # every comment its own text
     m = res.mentions
@@ -230,25 +231,27 @@ def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids, texts) -> Segmen
     out = m.drop(columns=[S.ID, S.TEXT]).take(take).reset_index(drop=True)
     out["_item"] = item
     ids, texts = pd.Series(ids).reset_index(drop=True), pd.Series(texts).reset_index(drop=True)
-    out[S.ID] = ids.take(item).reset_index(drop=True)
-    out[S.TEXT] = _where(out["_primary"].to_numpy(dtype=bool), texts.take(item).reset_index(drop=True),
-                         m[S.TEXT].take(take).reset_index(drop=True))
+    at = item if rows is None else np.asarray(rows, dtype=np.int64)[item]  # each mention's comment in ids / texts
+    out[S.ID] = ids.take(at).reset_index(drop=True)
+    out[S.TEXT] = _gather(out["_primary"].to_numpy(dtype=bool), texts, at, m[S.TEXT], take)
     out = out[list(m.columns)]
     return SegmentTopicResult(out, [res.topic_ids[j] for j in text_of], [res.segment_topics[j] for j in text_of],
                               {**res.params, "distinct_texts": len(res.topic_ids), "mentions": len(out)})
 
 
-def _where(cond: np.ndarray, a: pd.Series, b: pd.Series) -> pd.Series:
-    """``a`` where ``cond``, else ``b``: in Arrow when both are Arrow strings, else as objects."""
+def _gather(cond: np.ndarray, a: pd.Series, at: np.ndarray, b: pd.Series, take: np.ndarray) -> pd.Series:
+    """``a[at]`` where ``cond``, else ``b[take]``: one gather over both (in Arrow when both are Arrow strings, so
+    only the result is materialised; else as objects)."""
+    idx = np.where(cond, at, len(a) + take)
     if isinstance(a.array, pd.arrays.ArrowStringArray) and isinstance(b.array, pd.arrays.ArrowStringArray) \
             and a.dtype == b.dtype:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         pa_a, pa_b = pa.array(a.array), pa.array(b.array)
         if pa_a.type == pa_b.type:
-            return pd.Series(pd.array(pc.if_else(pa.array(cond, type=pa.bool_()), pa_a, pa_b), dtype=a.dtype))
-    return pd.Series(np.where(cond, a.to_numpy(dtype=object), b.to_numpy(dtype=object)))
+            both = pa.chunked_array([pa_a, pa_b], type=pa_a.type)
+            return pd.Series(pd.array(both.take(pa.array(idx, type=pa.int64())), dtype=a.dtype))
+    return pd.Series(np.concatenate([a.to_numpy(dtype=object), b.to_numpy(dtype=object)])[idx])
 
 
 def topic_ids_for_rows(res: SegmentTopicResult, text_of: np.ndarray, ok_mask: np.ndarray) -> pd.Series:
