@@ -246,8 +246,8 @@ def test_a_word_most_of_the_theme_does_not_use_leaves_it_mixed():
     central = {0: (["説明が丁寧"], ["説明"], {"説明": 13 / 88, "説明が丁寧": 13 / 88})}
     labels, _ = T.theme_labels(table, parent, 2, {0: ["説明", "配送"]}, central_of_theme=central)
     assert labels[0] == "配送など" and T.is_mixed(labels[0])
-    # the same noun used by half of the theme's comments names it
-    central = {0: (["説明が丁寧"], ["説明"], {"説明": 0.5, "説明が丁寧": 0.5})}
+    # the same noun used by a third of the theme's comments names it
+    central = {0: (["説明が丁寧"], ["説明"], {"説明": 1 / 3, "説明が丁寧": 1 / 3})}
     labels, _ = T.theme_labels(table, parent, 2, {0: ["説明", "配送"]}, central_of_theme=central)
     assert labels[0] == "説明" and not T.is_mixed(labels[0])
     # a phrase is checked by its coverage too; a mixed theme led by a key-phrase topic keeps the phrase

@@ -19,7 +19,7 @@ share (アプリ for アプリが落ちる and アプリのバーコード), els
 (the share of the theme's comments that use it x the share of the noun's comments inside the theme x the share of
 its sub-topics that use it; :func:`theme_central`), else by a central key phrase said across its sub-topics
 (:func:`vocnlp.stages.topic_labels.scored_phrases`, one class per theme). A central noun or phrase names the theme
-only when at least half of its comments use it (``MIXED_SHARE``); otherwise the theme is **mixed** (its sub-topics
+only when at least a third of its comments use it (``MIXED_SHARE``); otherwise the theme is **mixed** (its sub-topics
 share no subject) and is named by its largest sub-topic's subject with 「など」 (配送など), which the report reads
 (:func:`is_mixed`) to list the sub-topics beside the name. Two themes never share a label.
 ``themes.label_words`` is no longer used.
@@ -57,7 +57,10 @@ THEME_LABEL = "theme_label"
 PARENT_ID = "parent_id"
 NO_THEME = -1
 LABEL_CANDIDATES = 15  # a theme's top c-TF-IDF words considered for its label
-MIXED_SHARE = 0.5  # a theme's word names the theme only when at least this share of its comments use it
+# a theme's word names the theme only when at least this share of its comments use it: a third, since short comments
+# often leave the subject unsaid (アプリ is in 9 of the 23 comments of W44's coupons / in-app flyers theme, 0.39),
+# while a word that names one sub-topic is in far fewer (W44: 説明 0.15, 店員さん 0.13, 色 0.12)
+MIXED_SHARE = 1 / 3
 MIXED_MARK = "など"  # a mixed theme is named by its largest sub-topic's subject with this mark (配送など)
 WordsOf = Callable[[dict[int, int]], dict[int, list[str]]]  # topic -> theme links -> each theme's c-TF-IDF words
 CentralOf = Callable[[dict[int, int]], dict[int, tuple]]  # -> each theme's (phrases, nouns, coverage)
@@ -263,7 +266,7 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
     4. its most central key phrase said across its sub-topics, unless it is one sub-topic's own label;
     5. a **mixed** theme: its largest sub-topic's subject with 「など」 (配送など), then the next sub-topic's.
 
-    Rules 3 and 4 name a theme only with a word that at least ``MIXED_SHARE`` (half) of the theme's comments use
+    Rules 3 and 4 name a theme only with a word that at least ``MIXED_SHARE`` (a third) of the theme's comments use
     (the coverage :func:`theme_central` measures; a phrase by its most used noun): a word fewer use names a part of
     the theme, and on the issue list it would name the theme of sub-topics that never say it (説明 over delivery,
     a kettle's defect and online orders). Rule 2 needs no such check: the sub-topics whose labels share the noun
