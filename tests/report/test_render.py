@@ -105,3 +105,20 @@ def test_drill_down_quotes_the_secondary_mentions_behind_a_topics_count():
     # without segment topics (an older segments table) the whole comment is quoted
     no_seg = {d["topic_id"]: d for d in _drill(rows, ok, topics, words, {}, segments.drop(columns=[S.TOPIC_ID]))}
     assert no_seg[0]["mentions"][0]["text"] == "配送が遅い。アプリも落ちる。"
+
+
+def test_a_mixed_themes_badge_lists_its_sub_topics():
+    """A topic in a mixed theme (named 「…など」: no word most of its comments share) carries a badge with the
+    theme's biggest sub-topics, not a single word that reads as the topic's subject; other themes keep their label."""
+    from vocnlp.report.render import _mixed_badges
+
+    rows = [{"topic_id": 0, "topic_label": "店員さん・毛布", "parent_id": 2, "theme_label": "店員さんなど", "size": 48},
+            {"topic_id": 3, "topic_label": "駐車場・家具", "parent_id": 2, "theme_label": "店員さんなど", "size": 31},
+            {"topic_id": 4, "topic_label": "配送・依頼", "parent_id": 1, "theme_label": "配送など", "size": 28},
+            {"topic_id": 5, "topic_label": "電気ケトル・詫び", "parent_id": 1, "theme_label": "配送など", "size": 21},
+            {"topic_id": 7, "topic_label": "注文・みどりオンライン", "parent_id": 1, "theme_label": "配送など", "size": 17},
+            {"topic_id": 8, "topic_label": "クーポン・在庫確認", "parent_id": 3, "theme_label": "アプリ", "size": 13}]
+    badges = _mixed_badges(rows, words_for("ja", None))
+    assert badges == {"店員さんなど": "店員さんなど（店員さん・毛布、駐車場・家具）",
+                      "配送など": "配送など（配送・依頼、電気ケトル・詫び ほか 1 トピック）"}
+    assert _mixed_badges(rows, words_for("en", None))["配送など"] == "配送など (配送・依頼, 電気ケトル・詫び and 1 more)"

@@ -232,8 +232,62 @@ def test_theme_label_is_a_central_phrase_or_noun_never_a_list_and_never_one_sub_
     central = {0: (["接客が丁寧"], ["店員"])}
     labels, _ = T.theme_labels(table, parent, 2, {0: ["毛布", "駐車場"]}, central_of_theme=central)
     assert labels[0] == "店員" and "・" not in labels[0]  # a central noun names a theme before a phrase
-    # nothing central: the largest sub-topic's label (as the topic stage wrote it)
-    assert T.theme_labels(table, parent, 2, {0: ["毛布"]})[0][0] == "店員・毛布"
+    # nothing central: mixed, named by the largest sub-topic's subject with 「など」 (its first noun here)
+    assert T.theme_labels(table, parent, 2, {0: ["毛布"]})[0][0] == "店員など"
+
+
+def test_a_word_most_of_the_theme_does_not_use_leaves_it_mixed():
+    # W44's shape: a theme of delivery, a kettle's defect, online orders and inquiries whose best central noun
+    # (説明) is in 13 of its 88 comments
+    table = _table([(0, "配送・依頼", "配送、依頼", 28), (1, "電気ケトル・詫び", "電気ケトル、詫び", 21),
+                    (2, "注文・みどりオンライン", "注文", 17), (3, "問い合わせ・説明", "問い合わせ、説明", 12),
+                    (4, "箱の角", "箱、角", 10)])
+    parent = {t: 0 for t in range(5)}
+    central = {0: (["説明が丁寧"], ["説明"], {"説明": 13 / 88, "説明が丁寧": 13 / 88})}
+    labels, _ = T.theme_labels(table, parent, 2, {0: ["説明", "配送"]}, central_of_theme=central)
+    assert labels[0] == "配送など" and T.is_mixed(labels[0])
+    # the same noun used by a third of the theme's comments names it
+    central = {0: (["説明が丁寧"], ["説明"], {"説明": 1 / 3, "説明が丁寧": 1 / 3})}
+    labels, _ = T.theme_labels(table, parent, 2, {0: ["説明", "配送"]}, central_of_theme=central)
+    assert labels[0] == "説明" and not T.is_mixed(labels[0])
+    # a phrase is checked by its coverage too; a mixed theme led by a key-phrase topic keeps the phrase
+    central = {0: (["説明が丁寧"], [], {"説明が丁寧": 0.2})}
+    led = table.assign(topic_label=["配送が遅い", *table.topic_label[1:]])
+    assert T.theme_labels(led, parent, 2, {0: ["説明"]}, central_of_theme=central)[0][0] == "配送が遅いなど"
+    # the shared noun of sub-topics holding half the comments needs no coverage check (rule 2)
+    apps = _table([(0, "アプリが落ちる", "アプリ", 30), (1, "アプリの通知", "アプリ", 20), (2, "ポイント・期限", "ポイント", 40)])
+    assert T.theme_labels(apps, {0: 0, 1: 0, 2: 0}, 2, {0: ["アプリ"]},
+                          central_of_theme={0: ([], ["ポイント"], {"ポイント": 0.1})})[0][0] == "アプリ"
+    assert not T.is_mixed("など") and not T.is_mixed("") and T.is_mixed("配送など")
+
+
+def test_mixed_labels_are_unique_deterministic_and_never_a_taken_one():
+    # two mixed themes whose largest sub-topics share a first noun: the second takes its next sub-topic's
+    table = _table([(0, "配送・依頼", "配送", 30), (1, "毛布・店員", "毛布", 20), (2, "配送・ギフト", "配送", 25),
+                    (3, "駐車場・家具", "駐車場", 15)])
+    parent = {0: 0, 1: 0, 2: 1, 3: 1}
+    central = {0: ([], [], {}), 1: ([], [], {})}
+    labels, _ = T.theme_labels(table, parent, 2, {}, central_of_theme=central)
+    assert labels == {0: "配送など", 1: "駐車場など"}
+    shuffled = table.sample(frac=1.0, random_state=3)
+    assert T.theme_labels(shuffled, parent, 2, {}, central_of_theme=central)[0] == labels
+    born, _ = T.theme_labels(table, {2: 5, 3: 5}, 2, {}, central_of_theme={5: ([], [], {})}, taken={"配送など"})
+    assert born == {5: "駐車場など"}
+
+
+def test_a_tracked_mixed_theme_keeps_its_label():
+    C, table, _ = planted(3, 4)
+    subjects = ["配送・依頼", "店員・毛布", "駐車場・家具", "電話・窓口", "箱・梱包", "色・写真", "音・時計", "服・靴",
+                "鍋・蓋", "アプリ・通知", "ソファ・展示", "レジ・顔"]
+    table = table.assign(topic_label=subjects)  # no noun shared across labels
+    first = T.fit_themes(C, table, ThemesConfig(), phrases=lambda parent: {th: ([], [], {}) for th in set(parent.values())})
+    multi = {th for th in first.labels if list(first.parent.values()).count(th) > 1}
+    assert multi and all(T.is_mixed(first.labels[th]) for th in multi)  # nothing central: mixed themes
+    # next period: the largest sub-topic of each theme changes; the known themes keep their labels
+    table2 = table.assign(size=table["size"][::-1].to_numpy())
+    res = T.track_themes(C, table2, ThemesConfig(), first.parent, first.new_themes, next_id=len(first.labels),
+                         phrases=lambda parent: {th: ([], [], {}) for th in set(parent.values())})
+    assert res.labels == first.labels
 
 
 def test_two_themes_never_share_a_label():
@@ -256,4 +310,5 @@ def test_central_nouns_and_phrases_span_sub_topics():
                           {0: ["アプリ", "通知"], 1: ["配送"]}, frozenset({"アプリ", "通知", "配送", "不便"}))
     assert out[0][1] == ["アプリ"]  # 通知 is one sub-topic's word; 不便 says "nothing to report" (NOT_SUBJECTS)
     assert out[0][0] == []  # アプリが落ちる is said in one sub-topic only
-    assert out[1] == ([], [])  # a one-topic theme has nothing spread over two sub-topics
+    assert out[0][2] == {"アプリ": 1.0}  # its coverage: the share of the theme's comments that use it
+    assert out[1] == ([], [], {})  # a one-topic theme has nothing spread over two sub-topics

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import __version__
 from .. import schema as S
 from ..config import RunConfig
+from ..stages.themes import is_mixed
 from ..text import clip
 from .words import title_for, trend_text, words_for
 
@@ -126,6 +127,24 @@ def _issue_rows(issues: pd.DataFrame, top: int, n_quotes: int, lineage: dict[str
     return rows
 
 
+def _mixed_badges(topic_rows: list[dict], words: dict, n: int = 2) -> dict[str, str]:
+    """A mixed theme's badge text (its label is its largest sub-topic's subject with 「など」, no word its comments
+    share): the label with its biggest sub-topics' labels, so that a topic's badge does not read as its subject
+    (「テーマ: 店員さんなど（店員さん・毛布、駐車場・家具）」 on the parking topic)."""
+    subs: dict[str, list[dict]] = {}
+    for t in topic_rows:
+        if t["parent_id"] >= 0 and is_mixed(str(t["theme_label"] or "")):
+            subs.setdefault(str(t["theme_label"]), []).append(t)
+    out = {}
+    for label, rows in subs.items():
+        rows = sorted(rows, key=lambda t: (-t["size"], t["topic_id"]))
+        text = words["sep"].join(str(t["topic_label"]) for t in rows[:n])
+        if len(rows) > n:
+            text += words["more_topics"].replace("{n}", str(len(rows) - n))
+        out[label] = f"{label}{words['open']}{text}{words['close']}"
+    return out
+
+
 def _theme_groups(themes: pd.DataFrame | None, topic_rows: list[dict]) -> list[dict]:
     """The topic list as themes, biggest first, each with its sub-topics (the no-topic row comes after, alone)."""
     if themes is None or not len(themes):
@@ -140,7 +159,7 @@ def _theme_groups(themes: pd.DataFrame | None, topic_rows: list[dict]) -> list[d
                        "width": 100.0 * th["size"] / biggest, "negative_share": neg, "positive_share": pos,
                        "neutral_share": max(0.0, 1 - neg - pos), "mean_sentiment": _num(th.get("mean_sentiment")),
                        "change": None if pd.isna(th.get("share_change", np.nan)) else float(th["share_change"]),
-                       "topics": subs})
+                       "topics": subs, "mixed": is_mixed(str(th["theme_label"]))})
     return groups
 
 
@@ -286,6 +305,9 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     if trends is not None:
         trends["themes"] = _theme_trends(data.trend_tables, data.themes)
     groups = _theme_groups(data.themes, topic_rows)
+    badges = _mixed_badges(topic_rows, words)  # a mixed theme's badge lists its sub-topics
+    for r in issue_rows:
+        r["theme_badge"] = badges.get(r["theme_label"], r["theme_label"])
     return env.get_template("report.html.j2").render(
         t=words, title=title_for(cfg.report.title, words), period=data.period, history=data.history,
         drivers=data.drivers, impact_name=_driver_name(data.drivers, words),

@@ -34,7 +34,7 @@ JA = {
     "keywords": "キーワード", "why": "判定の根拠", "topic_list": "トピック一覧", "breakdown": "感情の内訳",
     "themes": "テーマ", "theme": "テーマ", "theme_list": "テーマとトピック",
     "theme_note": "似たトピックをまとめたテーマ（クリックでサブトピックを表示）。件数・構成比はサブトピックの合計。",
-    "n_subtopics": "{n} トピック", "no_theme": "どのテーマにも入らないコメント",
+    "n_subtopics": "{n} トピック", "no_theme": "どのテーマにも入らないコメント", "more_topics": " ほか {n} トピック",
     "count": "件数", "size": "規模", "mean": "平均", "trends": "推移", "share": "構成比", "neg_share": "ネガティブ率",
     "stage": "ジャーニーステージ", "mean_sentiment": "平均感情スコア", "map": "カスタマージャーニー × 経験価値",
     "map_note": "各ステージで、どの経験価値についての声が多いか（件数）。色が濃いほど多い。", "total": "計",
@@ -73,7 +73,7 @@ EN = {
     "themes": "themes", "theme": "theme", "theme_list": "Themes and topics",
     "theme_note": "Similar topics grouped into themes (click one to see its sub-topics); counts and shares are the "
                   "sums of its sub-topics'.",
-    "n_subtopics": "{n} topics", "no_theme": "Comments in no theme",
+    "n_subtopics": "{n} topics", "no_theme": "Comments in no theme", "more_topics": " and {n} more",
     "count": "comments", "size": "size", "mean": "mean", "trends": "Trends", "share": "share", "neg_share": "negative share",
     "stage": "journey stage", "mean_sentiment": "mean sentiment", "map": "Customer journey × experience dimension",
     "map_note": "How many comments about each experience dimension at each stage; darker means more.", "total": "total",

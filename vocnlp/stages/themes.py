@@ -18,8 +18,11 @@ keywords). A larger one by the noun its sub-topics' labels
 share (アプリ for アプリが落ちる and アプリのバーコード), else by its most central noun used across its sub-topics
 (the share of the theme's comments that use it x the share of the noun's comments inside the theme x the share of
 its sub-topics that use it; :func:`theme_central`), else by a central key phrase said across its sub-topics
-(:func:`vocnlp.stages.topic_labels.scored_phrases`, one class per theme), else by its largest sub-topic's label.
-Two themes never share a label. ``themes.label_words`` is no longer used.
+(:func:`vocnlp.stages.topic_labels.scored_phrases`, one class per theme). A central noun or phrase names the theme
+only when at least a third of its comments use it (``MIXED_SHARE``); otherwise the theme is **mixed** (its sub-topics
+share no subject) and is named by its largest sub-topic's subject with 「など」 (配送など), which the report reads
+(:func:`is_mixed`) to list the sub-topics beside the name. Two themes never share a label.
+``themes.label_words`` is no longer used.
 
 Across periods (with a history): a known topic keeps its theme, a new topic joins the theme whose centroid
 (the mean of its active sub-topics' centroids) is nearest, and theme labels are kept from their first period.
@@ -54,8 +57,13 @@ THEME_LABEL = "theme_label"
 PARENT_ID = "parent_id"
 NO_THEME = -1
 LABEL_CANDIDATES = 15  # a theme's top c-TF-IDF words considered for its label
+# a theme's word names the theme only when at least this share of its comments use it: a third, since short comments
+# often leave the subject unsaid (アプリ is in 9 of the 23 comments of W44's coupons / in-app flyers theme, 0.39),
+# while a word that names one sub-topic is in far fewer (W44: 説明 0.15, 店員さん 0.13, 色 0.12)
+MIXED_SHARE = 1 / 3
+MIXED_MARK = "など"  # a mixed theme is named by its largest sub-topic's subject with this mark (配送など)
 WordsOf = Callable[[dict[int, int]], dict[int, list[str]]]  # topic -> theme links -> each theme's c-TF-IDF words
-CentralOf = Callable[[dict[int, int]], dict[int, tuple[list[str], list[str]]]]  # -> each theme's (phrases, nouns)
+CentralOf = Callable[[dict[int, int]], dict[int, tuple]]  # -> each theme's (phrases, nouns, coverage)
 THEME_COLUMNS = [THEME_ID, THEME_LABEL, "keywords", "n_topics", "topic_ids", "size", "share", "mean_sentiment",
                  "negative_share", "positive_share"]
 
@@ -164,9 +172,10 @@ def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[i
 
 def theme_central(tokens: list[list[str]], phrases: list[list[Phrase]], assignments: np.ndarray,
                   parent: dict[int, int], words_of_theme: dict[int, list[str]],
-                  nouns: frozenset[str] = frozenset()) -> dict[int, tuple[list[str], list[str]]]:
+                  nouns: frozenset[str] = frozenset()) -> dict[int, tuple[list[str], list[str], dict[str, float]]]:
     """Each theme's central key phrases and central nouns, best first, each said in the comments of at least two
-    of its sub-topics (the theme's subject, not one sub-topic's side):
+    of its sub-topics (the theme's subject, not one sub-topic's side), and the coverage of each: the share of the
+    theme's comments that use the noun (for a phrase, the most used of its nouns):
 
     - phrases: :func:`vocnlp.stages.topic_labels.scored_phrases` with one class per theme (the phrase carries one
       of the theme's top c-TF-IDF nouns and is said in at least two comments);
@@ -189,16 +198,19 @@ def theme_central(tokens: list[list[str]], phrases: list[list[Phrase]], assignme
         df_th.setdefault(g, Counter()).update(words)
         for u in [*(p.text for p in ps), *words]:
             spread.setdefault((g, u), set()).add(int(t))
-    out: dict[int, tuple[list[str], list[str]]] = {g: ([], []) for g in df_th}
+    out: dict[int, tuple[list[str], list[str], dict[str, float]]] = {g: ([], [], {}) for g in df_th}
     for _score, g, p in scored_phrases(th, phrases, tokens, keywords):
         if len(spread.get((g, p.text), ())) >= 2:
             out[g][0].append(p.text)
+            # a phrase covers the comments that use one of its nouns (a theme is named by its subject)
+            out[g][2][p.text] = max([df_th[g].get(w, 0) for w in p.nouns] or [0]) / (n_th[g] or 1)
     for g, df in df_th.items():
         n = n_th[g] or 1
         subs = len({int(t) for t, gg in zip(assignments.tolist(), th.tolist()) if gg == g}) or 1
         score = {w: (k / n) * (k / df_all[w]) * (len(spread[(g, w)]) / subs) for w, k in df.items()
                  if k >= 2 and k >= 0.1 * n and len(spread.get((g, w), ())) >= 2}
         out[g][1].extend(sorted(score, key=lambda w: (-score[w], w)))
+        out[g][2].update({w: df[w] / n for w in score})
     return out
 
 
@@ -223,10 +235,25 @@ def _shared_noun(inside: list[int], rows: dict, candidates: list[str], nouns: fr
     return best
 
 
+def _subject(row, nouns: frozenset[str]) -> str:
+    """A topic's subject: its label when it is a key phrase, else (two keywords, マットレス・敷布団) its first noun."""
+    label = str(row.get(S.TOPIC_LABEL, "") or "")
+    if "・" not in label:
+        return label
+    parts = [w.strip() for w in label.split("・")]
+    fit = [w for w in parts if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
+    return (fit or parts)[0]
+
+
+def is_mixed(label: str) -> bool:
+    """Whether a theme label names a mixed theme (its largest sub-topic's subject with 「など」, :func:`theme_labels`)."""
+    return bool(label) and str(label).endswith(MIXED_MARK) and len(str(label)) > len(MIXED_MARK)
+
+
 def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int,
                  words_of_theme: dict[int, list[str]] | None = None,
                  nouns: frozenset[str] = frozenset(),
-                 central_of_theme: dict[int, tuple[list[str], list[str]]] | None = None,
+                 central_of_theme: dict[int, tuple] | None = None,
                  taken: set[str] | None = None) -> tuple[dict[int, str], dict[int, str]]:
     """(label, keywords) per theme, named as a person would name a group of subjects, never by a list of nouns:
 
@@ -237,7 +264,14 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
        broader than a topic, and a noun names it better than one statement (駐車場 over 駐車場が狭い for a theme of
        parking, roads and stations; 交通 over バスの本数 for buses, transport and access);
     4. its most central key phrase said across its sub-topics, unless it is one sub-topic's own label;
-    5. its largest sub-topic's label.
+    5. a **mixed** theme: its largest sub-topic's subject with 「など」 (配送など), then the next sub-topic's.
+
+    Rules 3 and 4 name a theme only with a word that at least ``MIXED_SHARE`` (a third) of the theme's comments use
+    (the coverage :func:`theme_central` measures; a phrase by its most used noun): a word fewer use names a part of
+    the theme, and on the issue list it would name the theme of sub-topics that never say it (説明 over delivery,
+    a kettle's defect and online orders). Rule 2 needs no such check: the sub-topics whose labels share the noun
+    hold at least half of the theme's comments. Where no coverage is given (a ``central_of_theme`` of two-element
+    tuples), rules 3 and 4 are not checked. A theme whose rules 2-4 find nothing is mixed (rule 5).
 
     Labels are unique: a theme (biggest first) skips a label an earlier theme took, or one in ``taken`` (the known
     themes' labels, when a tracked period names a new theme). ``n_words`` is kept for the
@@ -256,19 +290,24 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
             continue
         candidates = words_of_theme.get(theme, [])[:LABEL_CANDIDATES]
         own = {str(rows[t][S.TOPIC_LABEL]) for t in inside}
-        central_phrases, central_nouns = central_of_theme.get(theme, ([], []))
+        central = tuple(central_of_theme.get(theme, ([], [])))
+        central_phrases, central_nouns = central[0], central[1]
+        coverage = central[2] if len(central) > 2 else None
         topic_label = str(rows[inside[0]][S.TOPIC_LABEL])
         head = topic_label.split("・")[:1] if "・" in topic_label else []
         own_words = [w.strip() for w in [*head, *str(rows[inside[0]].get("keywords", "") or "").split("、")]]
         subject = [w for w in own_words if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
-        # a one-topic theme: its topic's key phrase, or, for a topic named by two keywords (マットレス・敷布団), its
-        # first noun (マットレス); then its other keywords, if another theme has that label
-        options = ([topic_label] if "・" not in topic_label else []) + [*subject, topic_label][:4] \
-            if len(inside) == 1 else [
-            _shared_noun(inside, rows, candidates, nouns),
-            *central_nouns[:3],
-            *[p for p in central_phrases if p not in own][:3],
-            *[str(rows[t][S.TOPIC_LABEL]) for t in inside]]
+        if len(inside) == 1:
+            # its topic's key phrase, or, for a topic named by two keywords (マットレス・敷布団), its first noun
+            # (マットレス); then its other keywords, if another theme has that label
+            options = ([topic_label] if "・" not in topic_label else []) + [*subject, topic_label][:4]
+        else:
+            named = [*central_nouns[:3], *[p for p in central_phrases if p not in own][:3]]
+            if coverage is not None:  # a word most of the theme's comments use, else the theme is mixed
+                named = [w for w in named if coverage.get(w, 0.0) >= MIXED_SHARE]
+            mixed = [f"{_subject(rows[t], nouns)}{MIXED_MARK}" for t in inside]
+            options = [_shared_noun(inside, rows, candidates, nouns), *named, *mixed,
+                       *[str(rows[t][S.TOPIC_LABEL]) for t in inside]]
         label = next((o for o in options if o and o not in used), options[-1] if options else "")
         labels[theme] = label
         used.add(label)
