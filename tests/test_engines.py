@@ -170,8 +170,14 @@ def test_a_long_comment_is_embedded_once_as_segments(tmp_path):
             embedded.extend(texts)
             return super().embed(texts)
 
+    m = TextModels(cfg(tmp_path / "nofit", **{"embed.pool_long_items": True}), embedder_factory=lambda e: Recording())
+    assert m.pool_offset is None  # no fit stored for this embedder: not pooled, the long comment is embedded whole
+    embedded.clear()
+    analyse_texts([long_, short], m)
+    assert long_ in embedded
     c = cfg(tmp_path, **{"embed.pool_long_items": True})
     m = TextModels(c, embedder_factory=lambda e: Recording())
+    m.pool_offset = (1.0, np.zeros(FakeEmbedder().embed(["x"]).shape[1], dtype=np.float32))  # a fit: pooled
     embedded.clear()
     out = analyse_texts([long_, short], m)
     segs = out[S.SEGMENTS][0]
@@ -217,6 +223,7 @@ def test_segment_topics_embed_units_embeds_a_long_comment_as_its_subject_units(t
 
     c = cfg(tmp_path, **{"segment_topics.embed": "units", "embed.pool_long_items": True})
     m = TextModels(c, embedder_factory=lambda e: Recording())
+    m.pool_offset = (1.0, np.zeros(FakeEmbedder().embed(["x"]).shape[1], dtype=np.float32))  # pooled (a fit stored)
     embedded.clear()
     out = analyse_texts([long_], m)
     segs = out[S.SEGMENTS][0]

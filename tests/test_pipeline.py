@@ -65,7 +65,8 @@ def test_cache_embeds_each_text_once(tmp_path, small_csv, use_fake_embedder):
     second = run_pipeline(small_csv, tmp_path / "b", cfg(tmp_path))
     assert first.manifest["embedding"]["embedded"] > 0
     assert second.manifest["embedding"]["embedded"] == 0 and second.manifest["embedding"]["segments_embedded"] == 0
-    # every distinct text is a cache hit, or a long comment pooled from its segments (embed.pool_long_items)
+    # every distinct text is a cache hit, or a long comment pooled from its segments (embed.pool_long_items, with a
+    # fit stored for the embedder: none for the fake one, so 0 here)
     e = second.manifest["embedding"]
     assert e["cache_hits"] + e["pooled"] == first.manifest["embedding"]["unique"]
     assert e["segment_cache_hits"] == first.manifest["embedding"]["segments_embedded"] > 0

@@ -139,7 +139,10 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         weights = [segment_topics.segment_weights(p) if p else None for p in parts]
         units = [(v if by_unit else segment_topics.unit_vectors(s, g, v)).ravel() if g else np.zeros(0, np.float32)
                  for s, g, v in zip(seg_lists, groups, part_vecs)]
-    pooled = np.array([bool(g) and cfg.embed.pool_long_items for g in groups], dtype=bool)
+    # pooled only where an offset was measured for this embedder: uncorrected, pooled vectors cluster together
+    # (pool_offset), so another embedder embeds long comments whole, as with pooling off
+    pool = cfg.embed.pool_long_items and m.pool_offset is not None
+    pooled = np.array([bool(g) and pool for g in groups], dtype=bool)
     with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its parts' (no embedding of its own)
         Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p], progress)
         dim = Xw.shape[1] if len(Xw) else part_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
@@ -155,7 +158,7 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         Xm = X.copy()
         for i in np.where(long)[0]:
             Xm[i] = segment_topics.pool(part_vecs[i], weights[i])
-        if pooled.any() and m.pool_offset is not None:  # the topics' copy of a pooled vector, less the offset that
+        if pooled.any():  # the topics' copy of a pooled vector, less the offset that
             scale, offset = m.pool_offset  # sets pooled vectors apart from whole comments' (pool_offset)
             P = scale * X[pooled] - offset
             X[pooled] = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9)
