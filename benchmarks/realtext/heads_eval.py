@@ -410,13 +410,19 @@ def candidates(task: str, lexicon: str) -> dict:
     }
 
 
-def heads_section(gold, rated, cfg, shipped, rr_shipped, only_task=None) -> dict:
+def shipped_models(cfg) -> dict:
+    """The configured (shipped) model of each task, as a run loads them."""
     from vocnlp.engines.texts import TextModels
-    from vocnlp.training import labels_for, targets
 
     m = TextModels(cfg)
-    models = {"cx_dimension": m.cx_model, "journey_stage": m.st_model, "sentiment": m.sent_model}
     m.close()
+    return {"cx_dimension": m.cx_model, "journey_stage": m.st_model, "sentiment": m.sent_model}
+
+
+def heads_section(gold, rated, cfg, shipped, rr_shipped, only_task=None) -> dict:
+    from vocnlp.training import labels_for, targets
+
+    models = shipped_models(cfg)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
     ev = eval_data(cfg)
     res = {}
@@ -520,13 +526,10 @@ def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]]) ->
     temporary folder, then scored like the shipped model."""
     import tempfile
 
-    from vocnlp.engines.texts import TextModels
     from vocnlp.models.trained import load_model
     from vocnlp.training import train_task
 
-    m = TextModels(cfg)
-    shipped = {"cx_dimension": m.cx_model, "journey_stage": m.st_model, "sentiment": m.sent_model}
-    m.close()
+    shipped = shipped_models(cfg)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
     ev = eval_data(cfg)
     res = {}

@@ -69,9 +69,9 @@ class TextModels:
         if rules is None and load_rules:
             rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
         self.rules = rules
-        # what a pooled vector is shifted by for the topics (None: no offset measured for this embedder)
-        self.pool_offset = pool_offset(f"{self.embedder.name}/{self.embedder.model_id}") if cfg.embed.pool_long_items else None
         embedder_id = f"{self.embedder.name}/{self.embedder.model_id}"
+        # what a pooled vector is shifted by for the topics (None: no offset measured for this embedder)
+        self.pool_offset = pool_offset(embedder_id) if cfg.embed.pool_long_items else None
         if getattr(self.embedder, "load_test", False):  # the load-test stand-in: the classifiers run (and cost what
             embedder_id = None  # they cost) on its vectors, their answers mean nothing (backends/hashed_backend.py)
         label_embed = lambda texts: self.embed(texts)[0]  # noqa: E731 - prototype classifiers embed their labels

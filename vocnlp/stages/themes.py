@@ -241,8 +241,13 @@ def _subject(row, nouns: frozenset[str]) -> str:
     if "・" not in label:
         return label
     parts = [w.strip() for w in label.split("・")]
-    fit = [w for w in parts if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
+    fit = [w for w in parts if _names_a_subject(w, nouns)]
     return (fit or parts)[0]
+
+
+def _names_a_subject(word: str, nouns: frozenset[str]) -> bool:
+    """A word that can name a subject: readable, not a generic word, and a noun (when the nouns are known)."""
+    return readable_word(word) and word not in NOT_SUBJECTS and (not nouns or word in nouns)
 
 
 def is_mixed(label: str) -> bool:
@@ -293,11 +298,11 @@ def theme_labels(topic_table: pd.DataFrame, parent: dict[int, int], n_words: int
         central = tuple(central_of_theme.get(theme, ([], [])))
         central_phrases, central_nouns = central[0], central[1]
         coverage = central[2] if len(central) > 2 else None
-        topic_label = str(rows[inside[0]][S.TOPIC_LABEL])
-        head = topic_label.split("・")[:1] if "・" in topic_label else []
-        own_words = [w.strip() for w in [*head, *str(rows[inside[0]].get("keywords", "") or "").split("、")]]
-        subject = [w for w in own_words if readable_word(w) and w not in NOT_SUBJECTS and (not nouns or w in nouns)]
         if len(inside) == 1:
+            topic_label = str(rows[inside[0]][S.TOPIC_LABEL])
+            head = topic_label.split("・")[:1] if "・" in topic_label else []
+            own_words = [w.strip() for w in [*head, *str(rows[inside[0]].get("keywords", "") or "").split("、")]]
+            subject = [w for w in own_words if _names_a_subject(w, nouns)]
             # its topic's key phrase, or, for a topic named by two keywords (マットレス・敷布団), its first noun
             # (マットレス); then its other keywords, if another theme has that label
             options = ([topic_label] if "・" not in topic_label else []) + [*subject, topic_label][:4]
