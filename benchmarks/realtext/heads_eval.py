@@ -521,9 +521,10 @@ def sentiment_section(gold, rated, cfg) -> dict:
 
 
 # -- a candidate trained the way the shipped models are (`vocnlp train`: 5-fold CV for C and the embedding weight) --
-def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]]) -> dict:
-    """Each (task, class_weight) trained by ``vocnlp.training.train_task`` on the shipped version's files into a
-    temporary folder, then scored like the shipped model."""
+def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]], extra: list[str] = ()) -> dict:
+    """Each (task, class_weight) trained by ``vocnlp.training.train_task`` on the shipped version's files (plus
+    ``extra`` files under data/train/, e.g. a new writer's items) into a temporary folder, then scored like the
+    shipped model. class_weight "shipped" takes the shipped model's own setting."""
     import tempfile
 
     from vocnlp.models.trained import load_model
@@ -534,7 +535,10 @@ def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]]) ->
     ev = eval_data(cfg)
     res = {}
     for task, cw in variants:
+        if cw == "shipped":
+            cw = shipped[task].metadata_.get("hyperparameter_search", {}).get("class_weight", "balanced")
         files = [ROOT / "data" / "train" / f for f in shipped[task].metadata_["training_data"]["files"]]
+        files += [ROOT / "data" / "train" / f for f in extra if f not in shipped[task].metadata_["training_data"]["files"]]
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.process_time()
             tr = train_task(task, files, cfg, Path(tmp) / task, force=True, class_weight=cw)
@@ -548,7 +552,8 @@ def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]]) ->
                 rr = run_product(rated.text.tolist(), cfg, se=model)
                 entry["rated"] = score_rated(rated, rr["score"], rr["sent"])
             entry["cpu_s"] = round(time.process_time() - t0, 1)
-        res[f"{task}_class_weight_{cw}"] = entry
+        entry["files"] = [f.name for f in files]
+        res[f"{task}_class_weight_{cw}" + ("_plus_" + "+".join(Path(f).stem for f in extra) if extra else "")] = entry
         key = {"cx_dimension": "cx", "journey_stage": "stage", "sentiment": "sentiment"}[task]
         print(task, cw, entry["chosen"], "ours", entry["ours"], "shipped", entry["ours_shipped"], "cal",
               entry["gold"]["calibration"][key], "test", entry["gold"]["test"][key], entry.get("rated", ""), flush=True)
@@ -560,7 +565,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "realtext_heads_eval.json")
     ap.add_argument("--only", default="em")
     ap.add_argument("--config", type=Path, default=None)
-    ap.add_argument("--task", default=None, help="heads: one task only")
+    ap.add_argument("--task", default=None, help="heads: one task only; trained: the tasks, comma-separated")
+    ap.add_argument("--class-weight", default="none", choices=["none", "balanced", "shipped"],
+                    help="trained: the candidates' class weights (shipped: each shipped model's own)")
+    ap.add_argument("--extra-files", default="", help="trained: files under data/train/ added to the shipped "
+                    "version's training files, comma-separated")
     args = ap.parse_args()
     from calibrate import gold_frame, rated_frame
 
@@ -590,7 +599,10 @@ def main() -> None:
     if "sentiment" in args.only:
         report["sentiment_aggregation"] = sentiment_section(gold, rated, cfg)
     if "trained" in args.only:
-        report["trained"] = trained_section(gold, rated, cfg, [(t, None) for t in (args.task or "cx_dimension").split(",")])
+        cw = None if args.class_weight == "none" else args.class_weight
+        extra = [f for f in args.extra_files.split(",") if f]
+        report["trained"] = trained_section(gold, rated, cfg, [(t, cw) for t in (args.task or "cx_dimension").split(",")],
+                                            extra)
     if "heads" in args.only:
         report["heads"] = heads_section(gold, rated, cfg, r, None, args.task)
     report["cpu_s"] = round(time.process_time() - t0, 1)
