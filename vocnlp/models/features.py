@@ -53,8 +53,9 @@ class NgramTfidf:
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary_)), dtype=np.float32)
 
 
-def lexicon_features(texts: list[str], lexicon_path) -> np.ndarray:
-    """The dictionary scorer's view: item score, raw sum, counts of positive/negative cues, and flags."""
+def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False) -> np.ndarray:
+    """The dictionary scorer's view: item score, raw sum, counts of positive/negative cues, and flags; with
+    ``polarity_dict`` also the Tohoku polarity dictionary's matches (``polarity_dict.polarity_features``)."""
     from ..config import SegmentConfig
     from ..models.lexicon import combine, load_lexicon, score_segment
 
@@ -69,4 +70,10 @@ def lexicon_features(texts: list[str], lexicon_path) -> np.ndarray:
         last = scored[-1].score if scored else 0.0
         out[i] = [item.score, np.tanh(item.raw / 3), min(pos, 5) / 5, min(neg, 5) / 5, last,
                   float("?" in t or "？" in t or t.rstrip().endswith("か")), float(len(segs) > 1)]
+    if polarity_dict:
+        from .polarity_dict import load_polarity_dict, polarity_features
+
+        pd_ = load_polarity_dict()
+        out = np.hstack([out, np.vstack([polarity_features(analyse(t), pd_) for t in texts])
+                         if texts else np.zeros((0, 7), dtype=np.float32)])
     return out
