@@ -192,7 +192,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns,
                            None if vector_tokens is None else [vector_tokens[i] for i in rest],
                            phrases=None if phrases is None else [phrases[i] for i in rest],
-                           taken=frozenset(known.labels.values()), weights=None if w is None else w[rest])
+                           taken=frozenset(known.labels.values()), weights=None if w is None else w[rest],
+                           catch_all=not known)  # with known topics, what fits no coherent cluster is left over
         warn += local.warnings
         local_params = dict(local.params)
         clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg, w)
