@@ -37,6 +37,7 @@ from .topic_labels import centrality_weights, phrase_labels
 # toilet, a self-checkout barcode in one topic; call-centre notes on returns, delivery slots and warranty) at 0.1-0.3.
 COHERENT_SHARE = 1 / 3
 MAX_CATCH_ALL = 0.10  # the catch-all holds at most this share of the comments (issue 12: ≤ 10 % in その他)
+JOIN_LEFTOVERS = True  # a comment left over by the re-split may join a coherent topic (resplit_incoherent)
 MIXED_MARK = "など"  # an incoherent topic kept as such is named by its most used subject with this mark (配送など)
 CATCH_ALL = "その他（話題が分散）"  # the label of the topic holding the comments no coherent topic takes
 # nouns that never name a subject, though fugashi calls them nouns: the call-centre formulas (旨案内, お詫び) and
@@ -499,7 +500,7 @@ def resplit_incoherent(topics: np.ndarray, tokens: list[list[str]], vector_token
     V = l2_normalize(np.asarray(vectors, dtype=np.float32))
     joined = 0
     ids = sorted(t for t in np.unique(topics) if t >= 0)
-    if len(left) and ids:
+    if len(left) and ids and JOIN_LEFTOVERS:
         subject = topic_coherence(topics, tokens, subjects, w)
         C, thr = [], []
         for t in ids:
