@@ -104,6 +104,8 @@ class TopicsConfig(Section):
     n_keywords: int = Field(8, ge=1)
     label_words: int = Field(2, ge=1, le=6)  # keywords naming a topic that has no key phrase
     label_phrases: bool = True  # name topics with a key phrase (配送の遅れ, ログインできない); false: keywords only
+    resplit_incoherent: bool = False  # re-split topics without one subject by their words (stages/topics.py); off:
+    # on real text it lowered NMI on the two survey-question corpora (docs/topics_coherence_eval.json)
     seed: int = 42
     # weekly tracking against the history (cosines in the centred embedding space, see stages/tracking.py)
     assign_percentile: float = Field(5.0, ge=0.0, le=50.0)  # join a known topic when as close as its p-th member

@@ -368,6 +368,10 @@ def _topics(r: _Run) -> None:
             tr = topics.fit_topics(r.X_text, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases, weights=w)
         if cache:
             cache.put(key, tr)
+    # how much of each topic its subject noun covers (topics.topic_coherence), on topics.csv and in the manifest
+    coh = topics.topic_coherence(tr.assignments, ok_tokens, topics.subject_nouns(ok_tokens, nouns, phrases), w)
+    tr = replace(tr, table=tr.table.assign(coherence=[coh.get(int(t), (np.nan, ""))[0] for t in tr.table[S.TOPIC_ID]],
+                                           subject=[coh.get(int(t), (0.0, ""))[1] for t in tr.table[S.TOPIC_ID]]))
     r.topic_of_text = tr.assignments
     r.closeness = topics.closeness(r.X_text, tr)[r.text_of]
     r.tr = tr = replace(tr, assignments=tr.assignments[r.text_of])  # per analysed row from here on
@@ -652,7 +656,7 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "embedding": r.embed_stats,
         "topics": {"n_topics": int((tr.table[S.TOPIC_ID] >= 0).sum()) if len(tr.table) else 0,
                    "outlier_share": round(float((tr.assignments == -1).mean()), 4) if len(tr.assignments) else 0.0,
-                   "from_cache": r.topics_cached},
+                   "from_cache": r.topics_cached, **_coherence_info(tr)},
         "themes": None if r.themes is None else {**r.themes.params, "n_themes": len(r.theme_tab)},
         "history": r.history_info,
         "drivers": r.driver_info,
@@ -660,6 +664,21 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "warnings": [w.as_dict() for w in r.warnings],
         "timings_s": {},
     }
+
+
+def _coherence_info(tr: topics.TopicResult) -> dict:
+    """The manifest's view of topic coherence: each topic's coherence, the share of analysed comments in coherent
+    topics (not the catch-all), and the catch-all's id and share."""
+    t = tr.table[tr.table[S.TOPIC_ID] >= 0] if "coherence" in tr.table.columns else tr.table.iloc[:0]
+    if not len(t) or not len(tr.assignments):
+        return {}
+    catch = [int(x) for x in t.loc[t[S.TOPIC_LABEL] == topics.CATCH_ALL, S.TOPIC_ID]]
+    good = [int(x) for x, c in zip(t[S.TOPIC_ID], t["coherence"]) if c >= topics.COHERENT_SHARE and int(x) not in catch]
+    return {"coherence": {str(int(x)): float(c) for x, c in zip(t[S.TOPIC_ID], t["coherence"])},
+            "coherent_threshold": round(topics.COHERENT_SHARE, 4),
+            "coherent_share": round(float(np.isin(tr.assignments, good).mean()), 4),
+            "catch_all": catch[0] if catch else None,
+            "catch_all_share": round(float(np.isin(tr.assignments, catch).mean()), 4)}
 
 
 def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str]) -> pd.DataFrame:

@@ -18,7 +18,11 @@ import pandas as pd
 from .. import schema as S
 from ..config import IssuesConfig
 from ..text import clip
+from .topics import is_scattered
 from .trends import benjamini_hochberg, two_proportion_p
+
+# topics.csv: the share of a topic's comments that use its subject noun, and that noun (topics.topic_coherence)
+COHERENCE_COLUMNS = ["coherence", "subject"]
 
 QUOTE_CHARS = 200
 
@@ -54,8 +58,12 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
         })
         if "_primary" in members.columns:  # mentions: how many of them have it as their primary topic
             rows[-1]["n_primary"] = int(members["_primary"].sum())
+        for c in COHERENCE_COLUMNS:
+            if c in topics.columns:
+                rows[-1][c] = t[c]
     cols = [S.TOPIC_ID, S.TOPIC_LABEL, "keywords", "size", "share", "mean_sentiment", "negative_share", "positive_share",
-            "representative_ids"] + (["n_primary"] if "_primary" in ok.columns else [])
+            "representative_ids"] + (["n_primary"] if "_primary" in ok.columns else []) \
+        + [c for c in COHERENCE_COLUMNS if c in topics.columns]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -104,7 +112,11 @@ def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, c
         cols = ["rank", S.TOPIC_ID, S.TOPIC_LABEL, "n_items", "n_negative", "negative_share", "mean_sentiment", "priority",
                 "keywords"] + [f"quote_{k + 1}{s}" for k in range(cfg.n_quotes) for s in ("", "_id", "_why")]
         return pd.DataFrame(columns=cols)
-    issues = issues.sort_values(["priority", "negative_share"], ascending=False).reset_index(drop=True)
+    # topics named as about scattered subjects (the catch-all, and 「Xなど」: a topic whose subject noun covered less
+    # than COHERENT_SHARE of its comments when it was named) are listed after every topic about one subject
+    issues["_catch"] = issues[S.TOPIC_LABEL].astype(str).map(is_scattered)
+    issues = issues.sort_values(["_catch", "priority", "negative_share"], ascending=[True, False, False]) \
+        .drop(columns="_catch").reset_index(drop=True)
     issues.insert(0, "rank", range(1, len(issues) + 1))
     return issues
 

@@ -238,6 +238,8 @@ def _shared_noun(inside: list[int], rows: dict, candidates: list[str], nouns: fr
 def _subject(row, nouns: frozenset[str]) -> str:
     """A topic's subject: its label when it is a key phrase, else (two keywords, マットレス・敷布団) its first noun."""
     label = str(row.get(S.TOPIC_LABEL, "") or "")
+    if is_mixed(label):  # a mixed topic (配送など) names the theme by its subject: 配送など, not 配送などなど
+        return label[: -len(MIXED_MARK)]
     if "・" not in label:
         return label
     parts = [w.strip() for w in label.split("・")]

@@ -19,6 +19,7 @@ import logging
 import math
 import re
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -27,8 +28,21 @@ import pandas as pd
 from .. import schema as S
 from ..config import TopicsConfig
 from ..errors import RunWarning
-from ..phrases import Phrase
+from ..phrases import NOT_SUBJECTS, Phrase
 from .topic_labels import centrality_weights, phrase_labels
+
+# A topic is coherent when one subject noun is used by at least this share of its comments: the same third that
+# names a theme (themes.MIXED_SHARE). Measured on the sample weeks: the topics a reader calls one subject
+# (ログインできない, 組立サービス, 駐車場) are at 0.38-1.0, the grab-bags (a narrow aisle, a hard mattress, a dirty
+# toilet, a self-checkout barcode in one topic; call-centre notes on returns, delivery slots and warranty) at 0.1-0.3.
+COHERENT_SHARE = 1 / 3
+MAX_CATCH_ALL = 0.10  # the catch-all holds at most this share of the comments (issue 12: ≤ 10 % in その他)
+JOIN_LEFTOVERS = True  # a comment left over by the re-split may join a coherent topic (resplit_incoherent)
+MIXED_MARK = "など"  # an incoherent topic kept as such is named by its most used subject with this mark (配送など)
+CATCH_ALL = "その他（話題が分散）"  # the label of the topic holding the comments no coherent topic takes
+# nouns that never name a subject, though fugashi calls them nouns: the call-centre formulas (旨案内, お詫び) and
+# position or laughter words
+_NOT_SUBJECT_NOUNS = frozenset({"詫び", "お詫び", "あり", "なし", "笑", "上", "下", "中", "横", "前", "後", "先", "際", "以上", "以外"})
 
 log = logging.getLogger(__name__)
 _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -164,8 +178,9 @@ def _label(words: list[str], n: int, nouns: frozenset[str] = frozenset()) -> str
 def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfig,
                nouns: frozenset[str] = frozenset(), vector_tokens: list[list[str]] | None = None, *,
                phrases: list[list[Phrase]] | None = None, taken: frozenset[str] = frozenset(),
-               weights: np.ndarray | None = None) -> TopicResult:
-    """Cluster, dissolve topics below the minimum size, reduce outliers, number topics by size, label them.
+               weights: np.ndarray | None = None, catch_all: bool = True) -> TopicResult:
+    """Cluster, dissolve topics below the minimum size, reduce outliers, re-split incoherent topics
+    (:func:`resplit_incoherent`), number topics by size, label them.
     ``tokens`` label the topics; ``vector_tokens`` (default: the same) build the clustering vectors; ``phrases``
     (each comment's key-phrase candidates) name them with a key phrase, never with a label in ``taken``.
 
@@ -173,7 +188,11 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     per distinct text). Every count (the automatic topic count and minimum size, dissolving, numbering by size,
     the table's sizes, the centroids, the outlier share) is of comments; the clustering, its sample and the
     topic words see each distinct text once (the sample is drawn with probability proportional to the weight).
-    With weights of 1, or None, this is the per-comment fit, bit for bit."""
+    With weights of 1, or None, this is the per-comment fit, bit for bit.
+
+    ``catch_all``: the comments of incoherent topics that no coherent topic takes form one topic labelled
+    :data:`CATCH_ALL`, numbered last; False leaves them without a topic (-1; the weekly tracking then gives them
+    their nearest known topic, and a catch-all never becomes a "new" topic)."""
     w = _weights(weights, len(embeddings))
     n = len(embeddings) if w is None else int(w.sum())
     vector_tokens = tokens if vector_tokens is None else vector_tokens
@@ -192,16 +211,27 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
         vectors = clustering_input(embeddings, vector_tokens, cfg)
     model, topics, n_clustered = _cluster(vectors, docs, cfg, n_topics, w)
     normed = l2_normalize(embeddings)
-    topics = _renumber_by_size(_reduce_outliers(_dissolve_small(topics, min_size, w), normed, cfg, w), w)
+    topics = _reduce_outliers(_dissolve_small(topics, min_size, w), normed, cfg, w)
+    resplit: dict = {}
+    if cfg.resplit_incoherent:
+        topics, resplit = resplit_incoherent(topics, tokens, vector_tokens, subject_nouns(tokens, nouns, phrases),
+                                             vectors, min_size, cfg, w, catch_all)
+    topics = _renumber_by_size(topics, w, last=resplit.get("catch_all_id"))
     _update_topic_words(model, docs, topics, cfg)
     warn: list[RunWarning] = []
     outliers = (topics == -1).mean() if w is None else float(w[topics == -1].sum() / max(n, 1))
     if outliers > 0.2:
         warn.append(RunWarning("W202", f"{outliers:.0%} of comments fit no topic; "
                                        "lower topics.outlier_threshold to assign more of them."))
-    result = TopicResult(topics, _table(model, topics, cfg, nouns, w), centroids_of(normed, topics, w), warn,
+    table = _table(model, topics, cfg, nouns, w)
+    catch_id = int(topics.max()) if resplit.get("catch_all_id") is not None else None
+    if catch_id is not None:
+        table.loc[table[S.TOPIC_ID] == catch_id, S.TOPIC_LABEL] = CATCH_ALL
+    result = TopicResult(topics, table, centroids_of(normed, topics, w), warn,
                          {"n_clusters": n_topics, "min_topic_size": min_size, "reducer": cfg.reducer,
-                          "clustered_sample": n_clustered})
+                          "clustered_sample": n_clustered,
+                          **({"resplit": {k: v for k, v in resplit.items() if k != "catch_all_id"},
+                              "catch_all": catch_id} if resplit else {})})
     return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, taken, w)
 
 
@@ -221,16 +251,44 @@ def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[
     """Each topic's label becomes its key phrase where one qualifies (:mod:`.topic_labels`); the others keep their
     best keywords. The keywords column is unchanged. With weights, a distinct text's centrality counts once per
     comment it stands for."""
-    if not cfg.label_phrases or phrases is None or not len(result.table):
+    if not len(result.table):
         return result
+    catch = result.params.get("catch_all")
+    subjects = subject_nouns(tokens, nouns, phrases)
+    table = result.table
+    if catch is not None:  # the catch-all lists its sub-subjects: its most used subject nouns
+        m = result.assignments == catch
+        c: Counter = Counter()
+        for i in np.flatnonzero(m).tolist():
+            for x in subjects.intersection(tokens[i]):
+                c[x] += 1 if w is None else int(w[i])
+        table = table.copy()
+        table.loc[table[S.TOPIC_ID] == catch, "keywords"] = "、".join(
+            sorted(c, key=lambda x: (-c[x], x))[: cfg.n_keywords])
+    if not cfg.label_phrases or phrases is None:
+        return replace(result, table=table)
+    named = np.where(result.assignments == catch, -1, result.assignments) if catch is not None else result.assignments
     keywords = {int(t): _nouns_first([w for w in str(k).split("、") if w], nouns)
-                for t, k in zip(result.table[S.TOPIC_ID], result.table["keywords"])}
+                for t, k in zip(table[S.TOPIC_ID], table["keywords"])}
     weights = centrality_weights(closeness(embeddings, result), result.assignments)
     if w is not None:
         weights = weights * w
-    found = phrase_labels(result.assignments, phrases, tokens, keywords, weights, taken=taken)
-    table = result.table.assign(**{S.TOPIC_LABEL: [found.get(int(t), lab) for t, lab in
-                                                   zip(result.table[S.TOPIC_ID], result.table[S.TOPIC_LABEL])]})
+    found = phrase_labels(named, phrases, tokens, keywords, weights, taken=taken | {CATCH_ALL})
+    # a coherent topic without a key phrase is named by its subject noun (組立サービス, におい), never by a list
+    used = set(found.values()) | set(taken) | {CATCH_ALL}
+    # and a topic about several subjects by its most used subject with 「など」 (配送など), as a mixed theme is
+    for t, (share, noun) in topic_coherence(named, tokens, subjects, w).items():
+        if share < COHERENT_SHARE and noun:
+            found.pop(t, None)
+            label = f"{noun}{MIXED_MARK}"
+            if label not in used:
+                found[t] = label
+                used.add(label)
+        elif t not in found and noun and noun not in used:
+            found[t] = noun
+            used.add(noun)
+    table = table.assign(**{S.TOPIC_LABEL: [found.get(int(t), lab) for t, lab in
+                                            zip(table[S.TOPIC_ID], table[S.TOPIC_LABEL])]})
     return replace(result, table=table)
 
 
@@ -343,12 +401,183 @@ def _reduce_outliers(topics: np.ndarray, normed: np.ndarray, cfg: TopicsConfig,
     return topics
 
 
-def _renumber_by_size(topics: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
-    """0 = the largest topic (in comments), so ids read naturally; -1 stays."""
+def _renumber_by_size(topics: np.ndarray, w: np.ndarray | None = None, last: int | None = None) -> np.ndarray:
+    """0 = the largest topic (in comments), so ids read naturally; -1 stays; ``last`` (the catch-all) is numbered
+    after every other topic."""
     keep = topics >= 0
-    order = [t for t in _sizes(topics[keep], None if w is None else w[keep]).index]
+    order = [t for t in _sizes(topics[keep], None if w is None else w[keep]).index if t != last]
+    if last is not None and (topics == last).any():
+        order.append(last)
     remap = {old: new for new, old in enumerate(order)}
     return np.array([remap.get(t, -1) for t in topics])
+
+
+def is_scattered(label: str) -> bool:
+    """Whether a topic label names a topic about scattered subjects: the catch-all, or 「Xなど」 (a topic whose subject
+    noun covered less than :data:`COHERENT_SHARE` of its comments when it was named)."""
+    label = str(label)
+    return label == CATCH_ALL or label.endswith(MIXED_MARK) and len(label) > len(MIXED_MARK)
+
+
+def subject_nouns(tokens: list[list[str]], nouns: frozenset[str] = frozenset(),
+                  phrases: list[list[Phrase]] | None = None) -> frozenset[str]:
+    """The words that can name a topic's subject: readable nouns (all content words when the nouns are unknown), not
+    a generic word (不便, 問題, the call-centre formulas 旨案内 / お詫び), and, where the key phrases are known, not a
+    word used more often as a predicate than as a phrase's noun (便利, 簡単, おしゃれ say how, not what)."""
+    pred: Counter = Counter()
+    held: Counter = Counter()
+    for ps in phrases or ():
+        for p in ps:
+            if p.predicate:
+                pred[p.predicate] += 1
+            held.update(p.nouns)
+    vocab = {x for t in tokens for x in t}
+    return frozenset(x for x in vocab if (not nouns or x in nouns) and readable_word(x) and x not in NOT_SUBJECTS
+                     and x not in _NOT_SUBJECT_NOUNS and not x.startswith("旨") and pred[x] <= held[x])
+
+
+def topic_coherence(topics: np.ndarray, tokens: list[list[str]], subjects: frozenset[str],
+                    w: np.ndarray | None = None) -> dict[int, tuple[float, str]]:
+    """Per topic: (the share of its comments that use its most used subject noun, that noun). A topic about one
+    subject is mostly said with one noun (ログイン, 組立サービス, 駐車場); a grab-bag's best noun covers a few of its
+    comments. Ties break on the noun, so the measure is deterministic."""
+    topics = np.asarray(topics)
+    out: dict[int, tuple[float, str]] = {}
+    for t in np.unique(topics):
+        if t < 0:
+            continue
+        idx = np.flatnonzero(topics == t)
+        ww = np.ones(len(idx)) if w is None else w[idx].astype(float)
+        c: Counter = Counter()
+        for i, wi in zip(idx.tolist(), ww.tolist()):
+            for x in subjects.intersection(tokens[i]):
+                c[x] += wi
+        best = min(c, key=lambda x: (-c[x], x)) if c else ""
+        out[int(t)] = (round(float(c[best] / (ww.sum() or 1.0)), 4) if best else 0.0, best)
+    return out
+
+
+def resplit_incoherent(topics: np.ndarray, tokens: list[list[str]], vector_tokens: list[list[str]],
+                       subjects: frozenset[str], vectors: np.ndarray, min_size: int, cfg: TopicsConfig,
+                       w: np.ndarray | None = None, catch_all: bool = True) -> tuple[np.ndarray, dict]:
+    """Topics whose best subject noun covers less than :data:`COHERENT_SHARE` of their comments are broken up:
+
+    1. their comments (pooled) are clustered again by their content words only (Ward on an LSA of the pool's
+       TF-IDF, about ``2 × min_size`` comments a cluster), since the sentence embedding groups comments by register
+       (short praise, call-centre notes) as much as by subject; a cluster of at least ``min_size`` comments that is
+       coherent becomes a topic;
+    2. each other comment joins the nearest coherent topic (centroid in the clustering space) whose subject noun
+       it uses, or to which it is as close as that topic's 25th-percentile member;
+    3. what is left of each incoherent topic joins one catch-all topic (``catch_all``), smallest first, while
+       the catch-all holds at most :data:`MAX_CATCH_ALL` of the comments (the issue's limit for その他); what is left
+       of a larger one stays as that topic, a mixed topic named by its most used subject with 「など」.
+
+    Nothing is lost. Returns the new assignments (ids not renumbered) and what was done (the catch-all's id in
+    ``catch_all_id``)."""
+    coh = topic_coherence(topics, tokens, subjects, w)
+    incoherent = sorted(t for t, (share, _) in coh.items() if share < COHERENT_SHARE)
+    if not incoherent:
+        return topics, {}
+    original = topics
+    topics = topics.copy()
+    pool = np.flatnonzero(np.isin(topics, incoherent))
+    next_id = int(topics.max()) + 1
+    pending = -2
+    topics[pool] = pending
+    kept = []
+    sub = _content_clusters(pool, vector_tokens, min_size, cfg, w)
+    if sub is not None:
+        for s in np.unique(sub):
+            idx = pool[sub == s]
+            size = _count(idx, w)
+            share, noun = topic_coherence(np.zeros(len(idx), dtype=int), [tokens[i] for i in idx], subjects,
+                                          None if w is None else w[idx])[0]
+            if size >= min_size and share >= COHERENT_SHARE:
+                topics[idx] = next_id
+                kept.append({"subject": noun, "size": size, "coherence": share})
+                next_id += 1
+    left = np.flatnonzero(topics == pending)
+    V = l2_normalize(np.asarray(vectors, dtype=np.float32))
+    joined = 0
+    ids = sorted(t for t in np.unique(topics) if t >= 0)
+    if len(left) and ids and JOIN_LEFTOVERS:
+        subject = topic_coherence(topics, tokens, subjects, w)
+        C, thr = [], []
+        for t in ids:
+            m = topics == t
+            c = l2_normalize((V[m].mean(axis=0) if w is None else np.average(V[m], axis=0, weights=w[m]))[None, :])[0]
+            C.append(c)
+            thr.append(float(np.percentile(V[m] @ c, 25)))
+        sims = V[left] @ np.vstack(C).T
+        # a comment that uses a coherent topic's subject noun may join it; else only when as close as its members
+        says = np.array([[subject[t][1] in tokens[i] for t in ids] for i in left.tolist()], dtype=bool)
+        fits = says | (sims >= np.asarray(thr)[None, :])
+        best = np.where(fits, sims, -np.inf).argmax(axis=1)
+        close = fits[np.arange(len(left)), best]
+        topics[left[close]] = np.asarray(ids)[best[close]]
+        joined = _count(left[close], w)
+    left = np.flatnonzero(topics == pending)
+    # what is left of each incoherent topic: the smallest ones go to the catch-all while it stays within
+    # MAX_CATCH_ALL of the comments; the larger ones stay as topics of their own, named as mixed (配送など)
+    residual = sorted(incoherent, key=lambda t: (_count(left[original[left] == t], w), t))
+    n_all = _count(np.arange(len(topics)), w)
+    into, held = [], 0
+    for t in residual:
+        size = _count(left[original[left] == t], w)
+        if catch_all and held + size <= MAX_CATCH_ALL * n_all:
+            into.append(t)
+            held += size
+    mixed = [t for t in residual if t not in into and (original[left] == t).any()]
+    for t in mixed:
+        topics[left[original[left] == t]] = t
+    rest = left[np.isin(original[left], into)]
+    catch_id = next_id if len(rest) else None
+    topics[rest] = catch_id if catch_id is not None else -1
+    return topics, {"incoherent": len(incoherent), "comments": _count(pool, w), "new_topics": kept,
+                    "joined_coherent": joined, "catch_all_comments": held if catch_id is not None else 0,
+                    "mixed_kept": len(mixed), "catch_all_id": catch_id}
+
+
+def _count(idx: np.ndarray, w: np.ndarray | None) -> int:
+    return int(len(idx) if w is None else w[idx].sum())
+
+
+def _content_clusters(pool: np.ndarray, vector_tokens: list[list[str]], min_size: int, cfg: TopicsConfig,
+                      w: np.ndarray | None = None) -> np.ndarray | None:
+    """Ward clusters of the pooled comments on their content words alone (an LSA of their TF-IDF, fitted on the
+    pool or its seeded sample of ``max_cluster_docs``; the others take the nearest cluster). None when the pool is
+    too small or has no shared words."""
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    size = _count(pool, w)
+    k = int(round(size / (2 * max(min_size, 1))))
+    if k < 2 or len(pool) < 2 * min_size:
+        return None
+    fit = _sample(len(pool), cfg, None if w is None else w[pool])
+    toks = [vector_tokens[i] for i in pool]
+    try:
+        tf = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit([toks[i] for i in fit])
+    except ValueError:  # no word in two comments
+        return None
+    m = tf.transform([toks[i] for i in fit])
+    if m.shape[1] <= 2:
+        return None
+    svd = TruncatedSVD(n_components=min(40, m.shape[1] - 1, len(fit) - 1), random_state=cfg.seed).fit(m)
+    Z = l2_normalize(svd.transform(m))
+    k = min(k, len(fit) - 1)
+    labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(Z)
+    if len(fit) == len(pool):
+        return labels
+    out = np.full(len(pool), -1, dtype=int)
+    out[fit] = labels
+    rest = np.setdiff1d(np.arange(len(pool)), fit)
+    C = l2_normalize(np.vstack([Z[labels == s].mean(axis=0) for s in range(k)]))
+    for s in range(0, len(rest), 20000):
+        chunk = rest[s : s + 20000]
+        out[chunk] = (l2_normalize(svd.transform(tf.transform([toks[i] for i in chunk]))) @ C.T).argmax(axis=1)
+    return out
 
 
 def _update_topic_words(model, docs: list[str], topics: np.ndarray, cfg: TopicsConfig) -> None:

@@ -36,6 +36,8 @@ from ..errors import RunWarning
 from ..phrases import Phrase
 from .topic_labels import phrase_labels
 from .topics import (
+    COHERENT_SHARE,
+    MIXED_MARK,
     TopicResult,
     _label,
     _nouns_first,
@@ -50,6 +52,8 @@ from .topics import (
     l2_normalize,
     readable_word,
     split_tokens,
+    subject_nouns,
+    topic_coherence,
 )
 from .trends import benjamini_hochberg, two_proportion_p
 
@@ -192,7 +196,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         local = fit_topics(embeddings[rest], [tokens[i] for i in rest], cfg, nouns,
                            None if vector_tokens is None else [vector_tokens[i] for i in rest],
                            phrases=None if phrases is None else [phrases[i] for i in rest],
-                           taken=frozenset(known.labels.values()), weights=None if w is None else w[rest])
+                           taken=frozenset(known.labels.values()), weights=None if w is None else w[rest],
+                           catch_all=not known)  # with known topics, what fits no coherent cluster is left over
         warn += local.warnings
         local_params = dict(local.params)
         clusters, joined = _clusters_of_the_rest(local, rest, normed, known, assign, cfg, w)
@@ -417,6 +422,15 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
             ids = [r[S.TOPIC_ID] for r in rows]
             found = phrase_labels(np.where(np.isin(assign, ids), assign, -1), phrases, tokens,
                                   {t: _nouns_first(kw.get(t, []), nouns) for t in ids}, taken=taken)
+            # no phrase: its subject noun, with 「など」 when it covers under a third of it (topics._name_topics)
+            used = set(found.values()) | set(taken)
+            coh = topic_coherence(np.where(np.isin(assign, ids), assign, -1), tokens,
+                                  subject_nouns(tokens, nouns, phrases), w)
+            for t, (share, noun) in coh.items():
+                label = noun if share >= COHERENT_SHARE else f"{noun}{MIXED_MARK}"
+                if t not in found and noun and label not in used:
+                    found[t] = label
+                    used.add(label)
             for r in rows:
                 r[S.TOPIC_LABEL] = found.get(r[S.TOPIC_ID], r[S.TOPIC_LABEL])
     return rows, len(nodes)
