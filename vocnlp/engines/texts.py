@@ -3,7 +3,7 @@
     models = TextModels(cfg)               # once per process or Ray actor: embedder, cache, code rules, classifiers
     batch = analyse_texts(texts, models)   # one row per distinct normalised text, plain data
     results = TextResults.from_batches([batch, ...])
-    columns = join_to_rows(results.per_text, text_idx)   # on the driver: every row gets its text's columns
+    columns = join_to_rows(results.per_text, text_idx)   # on the driver: rows get their text's columns (as read)
 
 ``analyse_texts`` runs tokenize, segment, codes, embed, segment_embed, classify and sentiment, in that order, by
 calling the stage modules' own ``run`` functions on a frame of the distinct texts (every one analysed), so a change
