@@ -160,15 +160,16 @@ def test_input_strings_are_shared_per_distinct_value_and_unchanged():
     assert out["text"][0] is out["text"][2]  # one object per distinct text
 
 
-def test_segment_scores_by_slice_are_the_grouped_ones():
+def test_segment_scores_are_each_texts_segment_scores_as_floats():
+    from vocnlp import schema as S
+    from vocnlp.engines.texts import SEG_PREFIX, TextResults
     from vocnlp.pipeline import _segment_scores
 
-    segs = pd.DataFrame({"row": [1, 1, 3, 4, 4, 4, 7], "sentiment_score": [0.1, -0.2, 0.3, 0.0, 0.5, -1.0, 0.25]})
-    rows = np.array([1, 2, 4, 7, 9])
-    grouped = segs.groupby("row")["sentiment_score"].apply(list).to_dict()
-    assert _segment_scores(segs, rows) == [grouped.get(int(r), []) for r in rows]
-    assert _segment_scores(segs.iloc[::-1], rows) == [grouped.get(int(r), [])[::-1] for r in rows]
-    assert _segment_scores(segs.iloc[:0], rows) == [[]] * len(rows)
+    per_text = pd.DataFrame({SEG_PREFIX + S.SENTIMENT_SCORE: [[0.1, np.float64(-0.2)], [], [np.float32(0.5)]]})
+    res = TextResults(per_text, np.zeros((3, 4), dtype=np.float32))
+    got = _segment_scores(res)
+    assert got == [[0.1, -0.2], [], [float(np.float32(0.5))]] and all(type(v) is float for s in got for v in s)
+    assert _segment_scores(TextResults(pd.DataFrame({"x": [1, 2]}), np.zeros((2, 4)))) == [[], []]
 
 
 def test_period_item_groups_are_the_groupby_over_the_rows():

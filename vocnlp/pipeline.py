@@ -30,8 +30,8 @@ from .backends.cache import EmbeddingCache, embed_texts
 from .columns import choose_score_column
 from .config import RunConfig, config_from_mapping, load_config
 from .engines import TextModels, create_engine
+from .engines.texts import SEG_PREFIX, TextResults, join_to_rows, segments_for_rows
 from .engines.texts import STAGES as TEXT_STAGES
-from .engines.texts import join_to_rows, segments_for_rows
 from .errors import InputError, RunWarning
 from .history import N_ROWS, HistoryStore
 from .japanese import nouns_among
@@ -177,6 +177,8 @@ class _Run:
     cache: EmbeddingCache | None = None
     X_text: np.ndarray | None = None  # one embedding per distinct analysed text (memory follows distinct texts)
     text_of: np.ndarray | None = None  # per analysed row: its distinct text's index into X_text
+    text_res: TextResults | None = None  # the per-text stages' results, one row per distinct text (per_text)
+    text_idx: np.ndarray | None = None  # per row: its distinct text's index into text_res.per_text (-1: not analysed)
     units: list[np.ndarray] | None = None  # per distinct text, its subject units' vectors (segment topics)
     embed_stats: dict | None = None
     text_seconds: dict[str, float] = field(default_factory=dict)
@@ -197,6 +199,7 @@ class _Run:
     segments: pd.DataFrame | None = None
     # segment-level topics
     seg: segment_topics.SegmentTopicResult | None = None
+    seg_per_text: segment_topics.SegmentTopicResult | None = None  # the same, once per distinct text
     # insights
     topic_tab: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
@@ -210,6 +213,29 @@ class _Run:
     @property
     def ok_mask(self) -> np.ndarray:
         return (self.df[S.STATUS] == S.STATUS_OK).to_numpy()
+
+    def rows(self, columns: list[str], at: np.ndarray | None = None) -> pd.DataFrame:
+        """The given columns for every row (or the rows at positions ``at``): the row-level ones from df, the
+        per-text ones (tokens, classes, sentiment ...) joined from their distinct text's row of the per-text table
+        now. df keeps those as one integer per row (text_idx), so the run holds them once per distinct text, and a
+        stage gets a row-level copy only of the columns it reads, for as long as it reads them."""
+        df = self.df if at is None else self.df.iloc[at]
+        per_text = self.text_res.per_text if self.text_res is not None else None
+        here = [c for c in columns if c in self.df.columns]
+        joined = [c for c in columns if c not in here and per_text is not None and c in per_text.columns]
+        out = df[here]
+        if joined:
+            idx = self.text_idx if at is None else self.text_idx[at]
+            out = out.assign(**join_to_rows(per_text[joined], idx))
+        return out[[c for c in columns if c in out.columns]]
+
+    def all_columns(self) -> list[str]:
+        """df's columns and then the per-text ones, in the order the row frame had them when they were joined in."""
+        per_text = [] if self.text_res is None else [c for c in self.text_res.per_text.columns
+                                                     if c not in self.df.columns and not c.startswith(SEG_PREFIX)]
+        cols = list(self.df.columns)
+        at = cols.index(S.TOPIC_ID) if S.TOPIC_ID in cols else len(cols)  # the stages after texts add theirs behind
+        return [*cols[:at], *per_text, *cols[at:]]
 
     @property
     def X(self) -> np.ndarray:
@@ -313,11 +339,13 @@ def _open_history(r: _Run) -> None:
 
 def _texts(r: _Run) -> None:
     """Runs the per-text stages (tokenize, segment, codes, embed, classify, sentiment: vocnlp.engines) once per
-    distinct normalised text on the configured engine, and joins their columns back to the rows. Adds those columns
-    to df, X (one embedding per analysed row, gathered from the distinct texts'), the segments table (one set of
-    segments per analysed row), the label sets, the models' manifest entries and the embedding counts."""
+    distinct normalised text on the configured engine. Adds their results per distinct text (text_res) and each
+    row's index into them (text_idx: a row's columns are joined only when a stage reads them, _Run.rows), X_text
+    and text_of (one embedding per distinct text, and each analysed row's text), the label sets, the models'
+    manifest entries and the embedding counts. The segments table (one set of segments per analysed row) is built
+    with the items (_items_table)."""
     ok = r.ok_mask
-    text_idx = np.full(len(r.df), -1, dtype=np.int64)
+    text_idx = np.full(len(r.df), -1, dtype=np.int32 if len(r.df) < 2**31 else np.int64)
     text_idx[ok], distinct = pd.factorize(r.df.loc[ok, S.TEXT_NORM].to_numpy())  # first-appearance order
     texts = list(distinct)
     r.models = TextModels(r.cfg, embedder_factory=create_embedder, rules=r.rules, load_rules=False)
@@ -326,10 +354,9 @@ def _texts(r: _Run) -> None:
     r.model_info.update(r.models.info)
     engine = create_engine(r.cfg, r.models)
     res = engine.map(texts, lambda d, t: r.report("texts", d, t))
-    r.df = r.df.assign(**join_to_rows(res.per_text, text_idx))
-    r.X_text, r.text_of = res.X, text_idx[ok]
+    r.text_res, r.text_idx = res, text_idx
+    r.X_text, r.text_of = res.X, text_idx[ok].astype(np.int64)
     r.units = list(res.units) if len(res.units) == len(texts) else None
-    r.segments = segments_for_rows(res, text_idx, r.df[S.ID].to_numpy(), r.df[S.ROW].to_numpy())
     r.embed_stats = {"texts": int(ok.sum()), "unique": len(texts), **res.embedding}
     r.text_seconds = res.seconds
     r.engine_info = {**engine.describe(), "distinct_texts": len(texts), "batches": res.batches,
@@ -345,8 +372,8 @@ def _topics(r: _Run) -> None:
     same text always gets the same topic, and the memory follows the distinct texts, not the rows. Without
     repeated texts this is the per-row fit, bit for bit."""
     ok_mask, cfg = r.ok_mask, r.cfg
-    first = r.first_rows()
-    per_text = r.df.loc[ok_mask, [S.TOKENS, S.VECTOR_TOKENS, S.PREDICATES, S.PHRASES]].iloc[first]
+    first = np.flatnonzero(ok_mask)[r.first_rows()]  # each distinct text's first row
+    per_text = r.rows([S.TOKENS, S.VECTOR_TOKENS, S.PREDICATES, S.PHRASES], at=first)
     ok_tokens = per_text[S.TOKENS].tolist()
     vector_tokens = per_text[S.VECTOR_TOKENS].tolist()
     nouns = r.nouns = nouns_among(ok_tokens, per_text[S.PREDICATES])
@@ -389,14 +416,17 @@ def _themes(r: _Run) -> None:
     cfg, tr = r.cfg.themes, r.tr
     if not cfg.enabled:
         return
-    tokens, nouns = r.df.loc[r.ok_mask, S.TOKENS].tolist(), r.nouns  # theme labels prefer nouns
+    first = np.flatnonzero(r.ok_mask)[r.first_rows()]  # parsed once per distinct text, shared by its comments
+    per_text = r.rows([S.TOKENS, S.PHRASES], at=first)
+    text_tokens = per_text[S.TOKENS].tolist()
+    tokens, nouns = [text_tokens[i] for i in r.text_of], r.nouns  # per analysed comment; theme labels prefer nouns
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
 
-    first = np.flatnonzero(r.ok_mask)[r.first_rows()]  # parsed once per distinct text, shared by its comments
-    per_text = tokenize.phrases_of(r.df[S.PHRASES].iloc[first])
-    phrases = [per_text[i] for i in r.text_of]
+    text_phrases = tokenize.phrases_of(per_text[S.PHRASES])
+    del per_text
+    phrases = [text_phrases[i] for i in r.text_of]
 
     def central(parent: dict[int, int]) -> dict[int, tuple[list[str], list[str]]]:  # theme labels: central phrases, nouns
         return themes.theme_central(tokens, phrases, tr.assignments, parent, words(parent), nouns)
@@ -423,37 +453,30 @@ def _segment_topics(r: _Run) -> None:
     at = np.flatnonzero(ok_mask)  # the analysed rows; their first rows per text are taken without copying the rest
     cols = [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
             S.SENTIMENT_EVIDENCE, S.ROW]
-    ok = r.df.iloc[at[r.first_rows()], [r.df.columns.get_loc(c) for c in cols]]
-    ok = ok.assign(_seg_scores=_segment_scores(r.segments, ok[S.ROW].to_numpy() + 1))
+    ok = r.rows(cols, at=at[r.first_rows()])
+    ok = ok.assign(_seg_scores=_segment_scores(r.text_res))
     per_text = segment_topics.assign_segments(ok, r.X_text, r.cfg.segment_topics, r.cfg.sentiment.neutral_band,
                                               lambda texts: r.embed(texts, "segment_topics")[0],
                                               getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units,
                                               r.text_weights)
     r.seg = segment_topics.for_rows(per_text, r.text_of, r.df[S.ID], r.df[S.TEXT], rows=at)  # read in place
     r.df[S.TOPIC_IDS] = segment_topics.topic_ids_for_rows(per_text, r.text_of, ok_mask).set_axis(r.df.index)
-    flat = segment_topics.segment_topics_for_rows(per_text, r.text_of)  # gathered per text, not listed per row
-    if len(flat) == len(r.segments):  # the segments table lists the analysed items' segments in the same order
-        r.segments.insert(3, S.TOPIC_ID, flat.astype(int))
+    r.seg_per_text = per_text  # the segments' topic ids are gathered when the segments table is built
 
 
-def _segment_scores(segments: pd.DataFrame, rows: np.ndarray) -> list[list[float]]:
-    """The sentiment score of each segment of the given rows (1-based, as the segments table numbers them), in
-    order. The table lists the rows' segments in row order, so each row's are one slice of it."""
-    if not len(segments):
-        return [[] for _ in rows]
-    seg_rows = segments["row"].to_numpy()
-    if (np.diff(seg_rows) < 0).any():  # not in row order (not written by segments_for_rows): group them
-        by_row = segments.groupby("row")[S.SENTIMENT_SCORE].apply(list).to_dict()
-        return [by_row.get(int(row), []) for row in rows]
-    scores = segments[S.SENTIMENT_SCORE].to_numpy()
-    lo, hi = np.searchsorted(seg_rows, rows, "left"), np.searchsorted(seg_rows, rows, "right")
-    return [scores[a:b].tolist() for a, b in zip(lo, hi)]
+def _segment_scores(res: TextResults) -> list[list[float]]:
+    """Per distinct text, the sentiment score of each of its segments, in order (what the segments table gives
+    every row of that text, as floats)."""
+    col = SEG_PREFIX + S.SENTIMENT_SCORE
+    if col not in res.per_text.columns:
+        return [[] for _ in range(len(res.per_text))]
+    return [[float(v) for v in lst] for lst in res.per_text[col]]
 
 
 def _topic_rows(r: _Run) -> tuple[pd.DataFrame, np.ndarray, int | None]:
     """What topic statistics count: the segment-level mentions when computed, else the items."""
     if r.seg is None:
-        return r.df, r.closeness, None
+        return r.rows(r.all_columns()), r.closeness, None
     return r.seg.mentions, r.seg.mentions["_close"].to_numpy(), int(r.ok_mask.sum())
 
 
@@ -462,9 +485,11 @@ def _issues(r: _Run) -> None:
     rows, close, n_items = _topic_rows(r)
     r.topic_tab = insights.topic_table(rows, r.tr.table, close, n_items=n_items)
     r.issues = insights.rank_issues(rows, r.topic_tab, close, r.cfg.issues)
-    r.heat = insights.stage_by_dimension(r.df, r.cx_set.names, r.st_set.names)
+    r.heat = insights.stage_by_dimension(r.rows([S.STATUS, S.JOURNEY_STAGE, S.CX_DIMENSIONS]), r.cx_set.names,
+                                         r.st_set.names)
     if r.rules is not None:  # last period's comments under the same rules give each code its trend
-        r.code_tab = insights.code_table(r.df, r.rules, codes.previous(r.rules, r.store, r.period, r.cfg.segment),
+        rows = r.rows([S.STATUS, S.CODES, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE, S.ID])
+        r.code_tab = insights.code_table(rows, r.rules, codes.previous(r.rules, r.store, r.period, r.cfg.segment),
                                          r.cfg.history.alpha)
 
 
@@ -504,10 +529,14 @@ def _compare_with_history(r: _Run) -> None:
     store.replace_period(period, run={"input_name": r.input_name, "input_sha256": r.ing.sha256, "n_items": len(r.df),
                                       "n_analysed": int(r.ok_mask.sum()), "config_hash": cfg.hash(),
                                       "output_dir": str(r.output_dir or "")},
-                         items=_period_items(r.df, r.ok_mask, r.X_text, r.text_of), new_topics=tr.new_topics,
+                         items=_period_items(r.df, r.ok_mask, r.X_text, r.text_of,
+                                             lambda columns, at: r.rows(columns, at=at), r.all_columns()),
+                         new_topics=tr.new_topics,
                          state=tr.state,
                          reference_mean=tr.reference_mean, topic_stats=topic_stats,
-                         dim_stats=_period_dim_stats(r.df), merged=tr.merged, themes=theme_rows)
+                         dim_stats=_period_dim_stats(r.rows([S.STATUS, S.JOURNEY_STAGE, S.CX_DIMENSIONS,
+                                                             S.SENTIMENT_SCORE, S.SENTIMENT_LABEL])),
+                         merged=tr.merged, themes=theme_rows)
     r.trend_tables = {"topics": store.topic_history(), "dims": store.dim_history(), "periods": store.periods(),
                       "themes": store.theme_history()}
     if prev_period and r.theme_tab is not None:
@@ -522,8 +551,21 @@ def _compare_with_history(r: _Run) -> None:
 
 
 def _items_table(r: _Run) -> None:
-    """Adds items: the contract's columns in order, then every input column."""
-    r.items = _items_frame(r.df, r.ing, r.cx_set.names)
+    """Adds items (the contract's columns in order, then every input column) and the segments table (every
+    analysed item's segments, with their topic). The per-text columns are joined to the rows one at a time, each
+    straight into the items table, and the row-level state only the two tables need is dropped first: the
+    mentions (the topic statistics are computed) and the row frame's columns other than those the manifest
+    counts."""
+    if r.seg is not None:
+        r.seg = replace(r.seg, mentions=r.seg.mentions.iloc[:0])
+    r.items = _items_frame(r.df, r.ing, r.cx_set.names, column=lambda c: r.rows([c])[c].values)
+    ids, rows = r.df[S.ID].to_numpy(), r.df[S.ROW].to_numpy()
+    r.df = r.df[[S.STATUS, S.IS_DUPLICATE]]
+    r.segments = segments_for_rows(r.text_res, r.text_idx, ids, rows)
+    if r.seg_per_text is not None:
+        flat = segment_topics.segment_topics_for_rows(r.seg_per_text, r.text_of)  # gathered per text
+        if len(flat) == len(r.segments):  # the segments table lists the analysed items' segments in the same order
+            r.segments.insert(3, S.TOPIC_ID, flat.astype(int))
 
 
 Step = Callable[[_Run], None]
@@ -681,17 +723,22 @@ def _coherence_info(tr: topics.TopicResult) -> dict:
             "catch_all_share": round(float(np.isin(tr.assignments, catch).mean()), 4)}
 
 
-def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str]) -> pd.DataFrame:
-    """The items table in the contract's column order, input columns passed through after it."""
+def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str],
+                 column: Callable[[str], object] | None = None) -> pd.DataFrame:
+    """The items table in the contract's column order, input columns passed through after it. ``column(name)``
+    gives the values of a column df does not hold (the per-text ones, joined to the rows when asked)."""
+    def col(c: str):
+        return df[c].values if column is None or c in df.columns else column(c)
+
     ids = df[ing.id_column].astype(str) if ing.id_column else (df[S.ROW] + 1).astype(str)
     items = pd.DataFrame({S.ID: ids.values, S.TEXT: df[S.TEXT].values, S.STATUS: df[S.STATUS].values})
     items[S.TOPIC_ID] = df[S.TOPIC_ID].astype(int).values
     items[S.TOPIC_LABEL] = df[S.TOPIC_LABEL].values
-    items[S.CX_DIMENSIONS] = df[S.CX_DIMENSIONS].values
+    items[S.CX_DIMENSIONS] = col(S.CX_DIMENSIONS)
     for lab in cx_labels:
-        items[S.cx_column(lab)] = df[S.cx_column(lab)].values
+        items[S.cx_column(lab)] = col(S.cx_column(lab))
     for c in AFTER_CX:
-        items[c] = (df[S.ROW] + 1).values if c == "row" else df[c].values
+        items[c] = (df[S.ROW] + 1).values if c == "row" else col(c)
     items[S.DUPLICATE] = df[S.IS_DUPLICATE].values
     if S.TOPIC_IDS in df.columns:  # after the contract's columns, whose order is pinned
         items[S.TOPIC_IDS] = df[S.TOPIC_IDS].values
@@ -710,24 +757,38 @@ def _items_frame(df: pd.DataFrame, ing: ingest.IngestResult, cx_labels: list[str
 # -- what the history stores for a period ------------------------------------------------------------
 
 
-def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X_text: np.ndarray, text_of: np.ndarray) -> pd.DataFrame:
+PERIOD_ITEM_COLUMNS = [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS]
+
+
+RowsAt = Callable[[list[str], np.ndarray], pd.DataFrame]  # (columns, row positions) -> those rows' columns
+
+
+def _rows_at(df: pd.DataFrame) -> RowsAt:
+    return lambda columns, at: df.iloc[at, [df.columns.get_loc(c) for c in columns]]
+
+
+def _period_items(df: pd.DataFrame, ok_mask: np.ndarray, X_text: np.ndarray, text_of: np.ndarray,
+                  rows_at: RowsAt | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """The analysed items with their embeddings (next period's baselines are measured on them), one row per
     distinct text and labels (the first comment's id) with ``n_rows``, how many comments it stands for: the
-    history grows with the distinct texts of a week, not with its rows."""
-    keep = [c for c in (S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.JOURNEY_STAGE, S.CX_DIMENSIONS)
-            if c in df.columns]
+    history grows with the distinct texts of a week, not with its rows. ``rows_at`` reads ``columns`` (default:
+    df's) at some rows; only df[S.TEXT] is read for every row (the run passes _Run.rows: the per-text columns are
+    joined for the rows read, one per distinct text)."""
+    rows_at, columns = rows_at or _rows_at(df), list(df.columns) if columns is None else columns
+    keep = [c for c in PERIOD_ITEM_COLUMNS if c in columns]
     at = np.flatnonzero(ok_mask)
-    group = _item_groups(df, at, text_of, [c for c in keep if c not in (S.ID, S.TEXT)])
+    group = _item_groups(df, at, text_of, [c for c in keep if c not in (S.ID, S.TEXT)], rows_at)
     first = np.unique(group, return_index=True)[1]  # group numbers follow first appearance: already in order
-    items = df.iloc[at[first], [df.columns.get_loc(c) for c in keep]].reset_index(drop=True)
+    items = rows_at(keep, at[first]).reset_index(drop=True)
     items[N_ROWS] = np.bincount(group)
     items["_embedding"] = list(np.asarray(X_text[text_of[first]], dtype=np.float32))
-    if S.VECTOR_TOKENS in df.columns:  # next period's emerging sub-topics cluster both weeks' words together
-        items["_tokens"] = [list(t) for t in df[S.VECTOR_TOKENS].iloc[at[first]]]
+    if S.VECTOR_TOKENS in columns:  # next period's emerging sub-topics cluster both weeks' words together
+        items["_tokens"] = [list(t) for t in rows_at([S.VECTOR_TOKENS], at[first])[S.VECTOR_TOKENS]]
     return items
 
 
-def _item_groups(df: pd.DataFrame, at: np.ndarray, text_of: np.ndarray, per_text: list[str]) -> np.ndarray:
+def _item_groups(df: pd.DataFrame, at: np.ndarray, text_of: np.ndarray, per_text: list[str],
+                 rows_at: RowsAt | None = None) -> np.ndarray:
     """Per analysed row (``at``), its group of equal (S.TEXT, ``per_text`` columns) values, numbered in order of first
     appearance (``groupby(..., sort=False, dropna=False).ngroup()``). The ``per_text`` columns are the same for
     every row of one distinct text (``text_of``), so they are grouped over the texts' first rows, and the rows over
@@ -735,7 +796,7 @@ def _item_groups(df: pd.DataFrame, at: np.ndarray, text_of: np.ndarray, per_text
     texts = pd.factorize(df[S.TEXT], use_na_sentinel=False)[0][at]
     if per_text:
         firsts = at[np.unique(text_of, return_index=True)[1]]
-        of_text = df.iloc[firsts, [df.columns.get_loc(c) for c in per_text]].groupby(
+        of_text = (rows_at or _rows_at(df))(per_text, firsts).groupby(
             per_text, sort=False, dropna=False).ngroup().to_numpy()[text_of]
     else:
         of_text = np.zeros(len(at), dtype=np.int64)

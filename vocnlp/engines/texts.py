@@ -3,7 +3,7 @@
     models = TextModels(cfg)               # once per process or Ray actor: embedder, cache, code rules, classifiers
     batch = analyse_texts(texts, models)   # one row per distinct normalised text, plain data
     results = TextResults.from_batches([batch, ...])
-    columns = join_to_rows(results.per_text, text_idx)   # on the driver: every row gets its text's columns
+    columns = join_to_rows(results.per_text, text_idx)   # on the driver: rows get their text's columns (as read)
 
 ``analyse_texts`` runs tokenize, segment, codes, embed, segment_embed, classify and sentiment, in that order, by
 calling the stage modules' own ``run`` functions on a frame of the distinct texts (every one analysed), so a change
@@ -301,12 +301,20 @@ def segments_for_rows(results: TextResults, text_idx: np.ndarray, ids: np.ndarra
     total = int(n_r.sum())
     take = np.repeat(starts[t], n_r) + (np.arange(total) - np.repeat(np.cumsum(n_r) - n_r, n_r))
     data: dict[str, object] = {}
-    for c in columns:
+    for c in columns:  # each column gathered in its own dtype (strings stay in Arrow: no Python object per row)
         if c == S.ID:
-            data[c] = np.repeat(np.asarray(ids, dtype=object)[ok_rows], n_r)
+            data[c] = _gather(pd.Series(np.asarray(ids, dtype=object)[ok_rows]), np.repeat(np.arange(len(ok_rows)), n_r))
         elif c == "row":
             data[c] = np.repeat(np.asarray(rows, dtype=np.int64)[ok_rows] + 1, n_r)
         else:
             flat = pd.Series([v for lst in per_text[SEG_PREFIX + c] for v in lst])
-            data[c] = flat.to_numpy()[take] if total else flat.to_numpy()[:0]
+            data[c] = _gather(flat, take) if total else flat.to_numpy()[:0]
     return pd.DataFrame(data, columns=columns)
+
+
+def _gather(values: pd.Series, take: np.ndarray):
+    """``values.to_numpy()[take]`` as the frame would hold it: a column of strings as the same Arrow strings
+    (gathered in Arrow), anything else as the array that the frame infers the same dtype from."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        return values.array.take(take)
+    return values.to_numpy()[take]

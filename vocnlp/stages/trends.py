@@ -42,7 +42,15 @@ def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items
     frame = df.loc[df[S.STATUS] == S.STATUS_OK, [key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]]  # not every column
     n = max(1, n_items if n_items is not None else len(frame))
     if explode_pipe:
-        frame[key] = frame[key].map(lambda v: [x for x in str(v).split("|") if x] or ["なし"])
+        parts: dict = {}  # split once per distinct value; its rows share the list (a million rows, a few values)
+
+        def split(v):
+            got = parts.get(v)
+            if got is None:
+                got = parts[v] = [x for x in str(v).split("|") if x] or ["なし"]
+            return got
+
+        frame[key] = frame[key].map(split)
         frame = frame.explode(key)
     g = frame.groupby(key, sort=True)
     out = pd.DataFrame({"size": g.size(), "mean_sentiment": g[S.SENTIMENT_SCORE].mean(),
