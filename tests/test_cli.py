@@ -86,3 +86,9 @@ def test_history_commands(tmp_path):
     assert shown.exit_code == 0 and "2026-W44" in shown.output
     dropped = runner.invoke(app, ["history", "drop", "--from", "2026-W44", "--path", str(tmp_path / "h")])
     assert dropped.exit_code == 0 and "removed 1 period" in dropped.output
+
+
+def test_python_dash_m_vocnlp_is_the_cli():
+    result = subprocess.run([sys.executable, "-m", "vocnlp", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Usage: vocnlp" in result.stdout and "run" in result.stdout
