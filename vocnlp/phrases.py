@@ -5,10 +5,13 @@ owner names a subject with a phrase: 「配送の遅れ」, 「アプリが落�
 :func:`key_phrases` lists the phrase candidates of one comment, built from bunsetsu-like chunks:
 
 - ``N1のN2``: two noun compounds joined by の (箱の角, セルフレジのエラー);
-- ``NがP`` / ``NをP`` / ``NにP``: a noun compound with its particle and predicate (は and も read as が), the
+- ``NがP`` / ``NをP`` / ``NにP``: a noun compound with its particle and predicate (は and も read as が or を from
+  the predicate, see :func:`_topic_case`: 汚れも落とした -> 汚れを落とす, ログインもできない -> ログインができない,
+  段ボールも持ち帰ってくれた -> 段ボールの持ち帰り; no phrase when the case cannot be told), the
   predicate in a readable base form that keeps what changes the meaning: negation (届かない, not 届く),
   passive and potential (表示されない), やすい/にくい, たい, てほしい; tense and politeness go
-  (届きませんでした -> 届かない, 早かった -> 早い, 潰れてた -> 潰れる);
+  (届きませんでした -> 届かない, 早かった -> 早い, 潰れてた -> 潰れる), and so does a favour (持ち帰ってくれた ->
+  持ち帰る; 持ち帰ってくれなかった makes no phrase);
 - ``N1のN2がP`` when it stays short (バスの本数が少ない);
 - a サ変 noun with its する / できる (ログインできない, 起動しない);
 - an adjective before a noun (丁寧な接客, 長い待ち時間).
@@ -30,14 +33,26 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .japanese import _NUMERIC, Morph, is_latin_name, latin_name
+from .japanese import _NUMERIC, Morph, analyse, is_latin_name, latin_name
 
 MAX_CHARS = 12
 _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
 # stopwords a phrase may still carry: they name an aspect once a predicate or another noun says what about it
 ASPECT_NOUNS = frozenset({"対応", "案内", "説明", "商品", "店", "店舗", "確認", "連絡", "購入", "利用", "使用", "内容",
                           "回答", "状態", "部分", "メール", "電話番号", "ポイント", "時間"})
 _SUBJECT = {"が": "が", "は": "が", "も": "が", "を": "を", "に": "に"}
+_TOPIC = frozenset({"は", "も"})  # stand for が or を: the case is chosen by :func:`_topic_case`
+# verbs that mark what they are about with が (時間がかかる, 説明が分からない): は/も before them read as が
+_GA_VERBS = frozenset({"分かる", "要る", "見える", "聞こえる", "足りる", "掛かる", "出来る", "有る", "無い"})
+# verbs used only intransitively (no を object): は/も before them read as が (メールも届かない, お湯が沸く). Short
+# and conservative on purpose: a verb missing here makes no は/も phrase rather than a wrong one
+_INTRANSITIVE = frozenset({"届く", "繋がる", "閉まる", "締まる", "止まる", "空く", "沸く", "似る", "飽きる", "壊れる", "落ちる",
+                           "遅れる", "外れる", "汚れる", "割れる", "潰れる", "破れる", "崩れる", "剥がれる", "折れる",
+                           "曲がる", "混む", "揺れる", "傾く", "凹む", "歪む", "鳴る", "動く", "起きる", "起こる",
+                           "溜まる", "減る", "増える", "残る", "消える", "光る", "錆びる", "へたる", "ぐらつく", "がたつく"})
+_I_ROW = dict(zip("うくぐすつぬぶむる", "いきぎしちにびみり"))
+_E_ROW = frozenset("えけげせぜてでねべぺめれ")
 _LIGHT_HEADS = frozenset({"為る", "成る", "居る", "有る", "出来る", "来る", "行く", "言う", "思う", "見る", "遣る",
                           "仕舞う", "置く", "呉れる", "貰う", "頂く", "下さる", "御座る", "感じる", "感ずる"})
 # nouns that make a phrase about nothing: 不便がない, 問題がない answer "nothing to report"
@@ -46,6 +61,7 @@ _FREE_HEADS = frozenset({"有る", "出来る", "居る", "来る", "行く", "�
 _NEG_LEMMAS = frozenset({"ない", "無い", "ず"})
 _KEEP_AUX = frozenset({"れる", "られる", "せる", "させる", "たい"})  # change the meaning; た, ます, です, てる do not
 _AFTER_TE = frozenset({"居る", "仕舞う", "置く", "有る", "来る"})  # 壊れている, 落ちてしまう: read as 壊れる, 落ちる
+_BENEFACTIVE = frozenset({"呉れる", "貰う", "頂く", "下さる", "上げる"})  # てくれる, てもらう, ていただく
 _WANT = frozenset({"欲しい"})  # 増やしてほしい keeps its request
 _AFTER_NI = frozenset({"付く", "つく", "因る", "よる", "対する", "関する", "於く", "おく", "取る", "とる", "比べる", "向ける",
                        "伴う", "為る", "成る"})
@@ -161,6 +177,10 @@ def _predicate(morphs: Sequence[Morph], j: int, stopwords: frozenset[str],
             k += 1
         elif m.surface == "て" and m.pos1 == "助詞" and k + 1 < n and morphs[k + 1].lemma in _AFTER_TE:
             k += 2  # 壊れている -> 壊れる
+        elif m.surface == "て" and m.pos1 == "助詞" and k + 1 < n and morphs[k + 1].lemma in _BENEFACTIVE:
+            if any(x.lemma in _NEG_LEMMAS and x.pos1 in ("助動詞", "形容詞") for x in morphs[k + 2:k + 5]):
+                return None  # 持ち帰ってくれなかった: 持ち帰る would state the opposite
+            break  # 持ち帰ってくれた -> 持ち帰る: the favour goes, the action stays
         elif m.surface == "て" and m.pos1 == "助詞" and k + 1 < n and morphs[k + 1].lemma in _WANT:
             kept += [m, morphs[k + 1]]  # 増やしてほしい
             k += 2
@@ -234,12 +254,50 @@ def key_phrases(morphs: Sequence[Morph], stopwords: frozenset[str], max_chars: i
             pred = pred if pred is not None and _ends_clause(morphs, pred[1], stopwords) else None
             if particle == "に" and k < n and (morphs[k].lemma in _AFTER_NI or morphs[k].base in _AFTER_NI):
                 pred = None  # について, によって, に対して: a compound particle, not a predicate
+            if pred is not None and morphs[j].surface in _TOPIC:
+                particle, text = _topic_case(morphs[k:pred[1]], pred[0])
+                pred = (text, pred[1]) if particle else None
             if pred is not None:
                 add(f"{nn.text}{particle}{pred[0]}", [nn], pred[0])
                 if prev_pair is not None and prev_pair[1].end == nn.end:
                     add(f"{prev_pair[0].text}の{nn.text}{particle}{pred[0]}", list(prev_pair), pred[0])
         i = nn.end
     return out
+
+
+def _topic_case(span: Sequence[Morph], predicate: str) -> tuple[str, str]:
+    """The case a noun marked by は or も takes with the predicate read from ``span``: (particle, predicate), or
+    ('', '') when it cannot be told. は and も stand for が or を, and 段ボールも持ち帰ってくれて read as が would say
+    the boxes took something home. From UniDic's part of speech and forms, conservatively:
+
+    - が before an adjective, an adjectival noun, ない, やすい/にくい, a passive or potential (れる, られる, できる:
+      待たされる, 表示されない, ログインできない), the few verbs that mark their object with が (分かる, かかる)
+      and a short list of intransitive-only verbs (届く, 繋がる, 壊れる);
+    - を before an active verb in す (五段サ行: 壊す, 増やす, 落とす, 待たす), which is transitive;
+    - a compound verb whose 連用形 UniDic lists as a noun, plain (not negated, no request), becomes N の noun
+      (段ボールの持ち帰り, 家具の組み立て);
+    - otherwise nothing: the noun still counts, but no phrase guesses its case (店員さんも止めない: 店員 may be who stops or who is stopped)."""
+    head = span[0]
+    if head.pos1 in ("形容詞", "形状詞") or head.pos1 == "名詞" and "形状詞可能" in head.tag:
+        return "が", predicate
+    if any(m.pos1 == "助動詞" and m.lemma in ("れる", "られる") or m.lemma in _GA_VERBS
+           or m.pos1 == "接尾辞" and m.pos2 == "形容詞的" for m in span) or span[0].lemma in _INTRANSITIVE:
+        return "が", predicate
+    if head.pos1 != "動詞":
+        return "", ""  # アプリは起動しない: a サ変 noun may take が or を
+    if head.base != head.lemma and head.base.endswith("る") and head.base[-2:-1] in _E_ROW \
+            and not head.lemma.endswith("る"):
+        return "が", predicate  # a potential verb (押せる of 押す, 書ける of 書く): ボタンが押せない
+    if head.lemma.endswith("す") and not any(m.pos1 == "助動詞" and m.lemma in ("せる", "させる") for m in span):
+        return "を", predicate
+    # 連用形: 一段 drops る (組み立てる -> 組み立て), 五段 moves to the i-row (持ち帰る -> 持ち帰り)
+    ichidan = head.base.endswith("る") and head.base[-2:-1] in _E_ROW
+    stem = head.base[:-1] if ichidan else head.base[:-1] + _I_ROW.get(head.base[-1:], "")
+    if predicate == head.base and len(_KANJI.findall(head.lemma)) >= 2 and stem != head.base:
+        noun = analyse(stem)
+        if len(noun) == 1 and noun[0].pos1 == "名詞" and noun[0].pos2 == "普通名詞":
+            return "の", stem
+    return "", ""
 
 
 def _ends_clause(morphs: Sequence[Morph], k: int, stopwords: frozenset[str]) -> bool:
