@@ -416,20 +416,20 @@ def _themes(r: _Run) -> None:
     cfg, tr = r.cfg.themes, r.tr
     if not cfg.enabled:
         return
-    first = np.flatnonzero(r.ok_mask)[r.first_rows()]  # parsed once per distinct text, shared by its comments
+    # counted once per distinct text (first-appearance order), each for its comments: the words, phrases and shares
+    # of the comments one by one, at the cost of the distinct texts
+    first = np.flatnonzero(r.ok_mask)[r.first_rows()]
     per_text = r.rows([S.TOKENS, S.PHRASES], at=first)
-    text_tokens = per_text[S.TOKENS].tolist()
-    tokens, nouns = [text_tokens[i] for i in r.text_of], r.nouns  # per analysed comment; theme labels prefer nouns
+    tokens, nouns = per_text[S.TOKENS].tolist(), r.nouns  # theme labels prefer nouns
+    phrases = tokenize.phrases_of(per_text[S.PHRASES])
+    del per_text
+    topic_of, counts = r.topic_of_text, np.bincount(r.text_of, minlength=len(r.X_text))
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
-        return themes.theme_words(tokens, tr.assignments, parent, themes.LABEL_CANDIDATES)
-
-    text_phrases = tokenize.phrases_of(per_text[S.PHRASES])
-    del per_text
-    phrases = [text_phrases[i] for i in r.text_of]
+        return themes.theme_words(tokens, topic_of, parent, themes.LABEL_CANDIDATES, counts)
 
     def central(parent: dict[int, int]) -> dict[int, tuple[list[str], list[str]]]:  # theme labels: central phrases, nouns
-        return themes.theme_central(tokens, phrases, tr.assignments, parent, words(parent), nouns)
+        return themes.theme_central(tokens, phrases, topic_of, parent, words(parent), nouns, counts)
 
     if isinstance(tr, tracking.TrackResult) and r.store is not None:
         active = {t: c for t, (c, _) in tr.state.items() if t not in tr.merged}

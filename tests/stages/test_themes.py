@@ -312,3 +312,32 @@ def test_central_nouns_and_phrases_span_sub_topics():
     assert out[0][0] == []  # アプリが落ちる is said in one sub-topic only
     assert out[0][2] == {"アプリ": 1.0}  # its coverage: the share of the theme's comments that use it
     assert out[1] == ([], [], {})  # a one-topic theme has nothing spread over two sub-topics
+
+
+def test_counted_distinct_texts_give_the_words_and_central_labels_of_the_comments_one_by_one():
+    from vocnlp.phrases import Phrase
+    from vocnlp.stages.topic_labels import scored_phrases
+
+    # distinct texts, each said by several comments (first-appearance order): counting each text for its comments
+    # must give what the comments one by one give, exactly (the pipeline's themes stage runs per distinct text)
+    rng = np.random.RandomState(3)
+    vocab = ["アプリ", "通知", "配送", "店員", "箱", "価格", "在庫", "落ちる", "遅い"]
+    ph = [Phrase("アプリが落ちる", ("アプリ",), "落ちる"), Phrase("配送が遅い", ("配送",), "遅い"),
+          Phrase("在庫の価格", ("在庫", "価格"), "")]
+    n_texts = 60
+    text_tokens = [list(rng.choice(vocab, size=rng.randint(1, 5))) for _ in range(n_texts)]
+    text_phrases = [[ph[i] for i in range(3) if rng.rand() < 0.4] for _ in range(n_texts)]
+    topic_of = rng.randint(-1, 6, size=n_texts)
+    text_of = np.concatenate([np.arange(n_texts), rng.randint(0, n_texts, size=400)])  # every text, then repeats
+    counts = np.bincount(text_of, minlength=n_texts)
+    rows_tokens, rows_phrases = [text_tokens[i] for i in text_of], [text_phrases[i] for i in text_of]
+    parent, nouns = {0: 0, 1: 0, 2: 0, 3: 1, 4: 1, 5: 2}, frozenset(vocab[:7])
+    per_row = T.theme_words(rows_tokens, topic_of[text_of], parent, 5)
+    per_text = T.theme_words(text_tokens, topic_of, parent, 5, counts)
+    assert per_row == per_text and list(per_row) == list(per_text)
+    keywords = {0: ["アプリ", "配送"], 1: ["在庫", "価格"], 2: ["配送"]}
+    assert T.theme_central(rows_tokens, rows_phrases, topic_of[text_of], parent, per_row, nouns) == \
+        T.theme_central(text_tokens, text_phrases, topic_of, parent, per_text, nouns, counts)
+    th = np.array([parent.get(int(t), -1) for t in topic_of])
+    assert scored_phrases(th[text_of], rows_phrases, rows_tokens, keywords, min_support=1) == \
+        scored_phrases(th, text_phrases, text_tokens, keywords, min_support=1, counts=counts)

@@ -148,22 +148,37 @@ def _words(row) -> list[str]:
     return out
 
 
-def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[int, int], n: int) -> dict[int, list[str]]:
+def _add(counter: Counter, items, k: int) -> None:
+    """Counts each of ``items`` ``k`` times (a distinct text said by ``k`` comments)."""
+    if k == 1:
+        counter.update(items)
+    else:
+        for x in items:
+            counter[x] += k
+
+
+def _counts(counts: np.ndarray | None, n: int) -> list[int]:
+    return [1] * n if counts is None else np.asarray(counts, dtype=np.int64).tolist()
+
+
+def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[int, int], n: int,
+                counts: np.ndarray | None = None) -> dict[int, list[str]]:
     """Each theme's c-TF-IDF words over its comments, one class per theme: BERTopic's formula with
     ``reduce_frequent_words`` (sqrt of the class's L1-normalised counts x log(1 + mean words per class / the word's
     count over all classes)), written out so that a run whose topics come from the cache imports neither
-    BERTopic nor scikit-learn, and so that one theme alone still has words."""
-    counts: dict[int, Counter] = {}
-    for toks, t in zip(tokens, assignments):
+    BERTopic nor scikit-learn, and so that one theme alone still has words. ``counts``: how many comments say each
+    entry (one per distinct text, in first-appearance order: the same words as the comments one by one)."""
+    counts_of: dict[int, Counter] = {}
+    for toks, t, k in zip(tokens, assignments, _counts(counts, len(tokens))):
         th = parent.get(int(t), NO_THEME)
         if th != NO_THEME:
-            counts.setdefault(th, Counter()).update(toks)
+            _add(counts_of.setdefault(th, Counter()), toks, k)
     total: Counter = Counter()
-    for c in counts.values():
+    for c in counts_of.values():
         total.update(c)
-    mean_words = sum(total.values()) / max(1, len(counts))
+    mean_words = sum(total.values()) / max(1, len(counts_of))
     out = {}
-    for th, c in counts.items():
+    for th, c in counts_of.items():
         size = sum(c.values()) or 1
         score = {w: math.sqrt(k / size) * math.log(1 + mean_words / total[w]) for w, k in c.items() if readable_word(w)}
         out[th] = sorted(score, key=lambda w: (-score[w], w))[:n]
@@ -172,7 +187,8 @@ def theme_words(tokens: list[list[str]], assignments: np.ndarray, parent: dict[i
 
 def theme_central(tokens: list[list[str]], phrases: list[list[Phrase]], assignments: np.ndarray,
                   parent: dict[int, int], words_of_theme: dict[int, list[str]],
-                  nouns: frozenset[str] = frozenset()) -> dict[int, tuple[list[str], list[str], dict[str, float]]]:
+                  nouns: frozenset[str] = frozenset(),
+                  counts: np.ndarray | None = None) -> dict[int, tuple[list[str], list[str], dict[str, float]]]:
     """Each theme's central key phrases and central nouns, best first, each said in the comments of at least two
     of its sub-topics (the theme's subject, not one sub-topic's side), and the coverage of each: the share of the
     theme's comments that use the noun (for a phrase, the most used of its nouns):
@@ -181,25 +197,30 @@ def theme_central(tokens: list[list[str]], phrases: list[list[Phrase]], assignme
       of the theme's top c-TF-IDF nouns and is said in at least two comments);
     - nouns: by centrality x distinctiveness x spread: the share of the theme's comments that use the noun (as the
       topic labels score a phrase's parts), the share of the noun's comments that are in the theme, and the share
-      of the theme's sub-topics whose comments use it; in at least two comments and 10 % of the theme's."""
+      of the theme's sub-topics whose comments use it; in at least two comments and 10 % of the theme's.
+
+    ``counts``: as in :func:`theme_words` (the entries are distinct texts, each counted for its comments)."""
     assignments = np.asarray(assignments)
+    ks = _counts(counts, len(assignments))
     th = np.array([parent.get(int(t), NO_THEME) for t in assignments], dtype=int)
     keywords = {k: [w for w in v if w and (not nouns or w in nouns)] + [w for w in v if w and nouns and w not in nouns]
                 for k, v in words_of_theme.items()}  # nouns first: the phrase must carry one of the top three
     spread: dict[tuple[int, str], set[int]] = {}
     df_all: Counter = Counter()
     df_th: dict[int, Counter] = {}
-    n_th: Counter = Counter(th.tolist())
-    for t, g, ps, toks in zip(assignments.tolist(), th.tolist(), phrases, tokens):
+    n_th: Counter = Counter()
+    for g, k in zip(th.tolist(), ks):
+        n_th[g] += k
+    for t, g, ps, toks, k in zip(assignments.tolist(), th.tolist(), phrases, tokens, ks):
         words = {w for w in toks if (not nouns or w in nouns) and readable_word(w) and w not in NOT_SUBJECTS}
-        df_all.update(words)
+        _add(df_all, words, k)
         if g == NO_THEME:
             continue
-        df_th.setdefault(g, Counter()).update(words)
+        _add(df_th.setdefault(g, Counter()), words, k)
         for u in [*(p.text for p in ps), *words]:
             spread.setdefault((g, u), set()).add(int(t))
     out: dict[int, tuple[list[str], list[str], dict[str, float]]] = {g: ([], [], {}) for g in df_th}
-    for _score, g, p in scored_phrases(th, phrases, tokens, keywords):
+    for _score, g, p in scored_phrases(th, phrases, tokens, keywords, counts=counts):
         if len(spread.get((g, p.text), ())) >= 2:
             out[g][0].append(p.text)
             # a phrase covers the comments that use one of its nouns (a theme is named by its subject)

@@ -59,21 +59,31 @@ def _units(tokens: Sequence[str], phrases: Sequence[Phrase]) -> set[tuple[str, s
 
 def scored_phrases(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], tokens: Sequence[Sequence[str]],
                    keywords: dict[int, list[str]], weights: np.ndarray | None = None, min_support: int = 2,
-                   min_share: float = 0.1) -> list[tuple[float, int, Phrase]]:
+                   min_share: float = 0.1, counts: np.ndarray | None = None) -> list[tuple[float, int, Phrase]]:
     """Every qualifying (score, topic, phrase), best first (ties on topic, then the phrase text); the arguments
-    as in :func:`phrase_labels`. Themes pick theirs from this list with their own conditions."""
+    as in :func:`phrase_labels`. Themes pick theirs from this list with their own conditions. ``counts``: how many
+    comments each entry stands for (a distinct text, counted for each of its comments: with ``weights`` None the
+    same numbers as the comments one by one); default 1."""
     topics = np.asarray(topics)
+    k = np.ones(len(topics), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
     w = np.ones(len(topics)) if weights is None else np.asarray(weights, dtype=float)
+    if counts is not None:
+        w = w * k
     df_all: Counter[tuple[str, str]] = Counter()
     df_t: dict[int, Counter[tuple[str, str]]] = defaultdict(Counter)
     wdf_t: dict[int, Counter[tuple[str, str]]] = defaultdict(Counter)
-    for t, toks, ps, wi in zip(topics.tolist(), tokens, phrases, w):
+    for t, toks, ps, wi, ki in zip(topics.tolist(), tokens, phrases, w, k.tolist()):
         units = _units(toks, ps)
-        df_all.update(units)
-        if t >= 0:
-            df_t[t].update(units)
+        if ki == 1:
+            df_all.update(units)
+        else:
             for u in units:
-                wdf_t[t][u] += float(wi)
+                df_all[u] += ki
+        if t >= 0:
+            dt, wt = df_t[t], wdf_t[t]
+            for u in units:
+                dt[u] += ki
+                wt[u] += float(wi)
     cands: dict[int, set[Phrase]] = defaultdict(set)
     for t, ps in zip(topics.tolist(), phrases):
         if t >= 0:
@@ -81,7 +91,7 @@ def scored_phrases(topics: np.ndarray, phrases: Sequence[Sequence[Phrase]], toke
     scored: list[tuple[float, int, Phrase]] = []
     for t, ps in cands.items():
         members = topics == t
-        scored += _score_topic(t, ps, int(members.sum()), float(w[members].sum()) or 1.0, df_t[t], wdf_t[t], df_all,
+        scored += _score_topic(t, ps, int(k[members].sum()), float(w[members].sum()) or 1.0, df_t[t], wdf_t[t], df_all,
                                [k for k in keywords.get(t, [])[:TOP_KEYWORDS] if k], min_support, min_share)
     return sorted(scored, key=lambda x: (-x[0], x[1], x[2].text))
 
