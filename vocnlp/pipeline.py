@@ -396,9 +396,14 @@ def _topics(r: _Run) -> None:
         if cache:
             cache.put(key, tr)
     # how much of each topic its subject noun covers (topics.topic_coherence), on topics.csv and in the manifest
-    coh = topics.topic_coherence(tr.assignments, ok_tokens, topics.subject_nouns(ok_tokens, nouns, phrases), w)
+    subjects = topics.subject_nouns(ok_tokens, nouns, phrases)
+    coh = topics.topic_coherence(tr.assignments, ok_tokens, subjects, w)
     tr = replace(tr, table=tr.table.assign(coherence=[coh.get(int(t), (np.nan, ""))[0] for t in tr.table[S.TOPIC_ID]],
                                            subject=[coh.get(int(t), (0.0, ""))[1] for t in tr.table[S.TOPIC_ID]]))
+    if isinstance(tr, tracking.TrackResult):  # a known topic's label this period: 「など」 when its noun covers < 1/3
+        new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int)) if len(tr.new_topics) else set()
+        tr = replace(tr, table=tr.table.assign(**{S.TOPIC_LABEL: tracking.week_labels(
+            tr.table, new_ids, tr.assignments, ok_tokens, subjects, w)}))
     r.topic_of_text = tr.assignments
     r.closeness = topics.closeness(r.X_text, tr)[r.text_of]
     r.tr = tr = replace(tr, assignments=tr.assignments[r.text_of])  # per analysed row from here on
@@ -480,11 +485,38 @@ def _topic_rows(r: _Run) -> tuple[pd.DataFrame, np.ndarray, int | None]:
     return r.seg.mentions, r.seg.mentions["_close"].to_numpy(), int(r.ok_mask.sum())
 
 
+def _says_name(r: _Run) -> np.ndarray:
+    """Per row the topic statistics count (analysed items, or mentions), aligned like their closeness: whether its
+    comment says its topic's name (topics.label_name: the subject noun or key phrase the label names; fitted and
+    tracked topics alike). Checked once per distinct text and topic."""
+    first = np.flatnonzero(r.ok_mask)[r.first_rows()]
+    per_text = r.rows([S.TOKENS, S.PHRASES], at=first)
+    tokens = per_text[S.TOKENS].tolist()
+    phrases = tokenize.phrases_of(per_text[S.PHRASES])
+    del per_text
+    name = {int(t): topics.label_name(lbl) for t, lbl in zip(r.tr.table[S.TOPIC_ID], r.tr.table[S.TOPIC_LABEL])}
+    if r.seg is None:
+        text, topic = np.asarray(r.text_of), np.asarray(r.tr.assignments, dtype=int)
+    else:
+        m = r.seg.mentions
+        ok = (m[S.STATUS] == S.STATUS_OK).to_numpy() if S.STATUS in m.columns else np.ones(len(m), dtype=bool)
+        text = np.asarray(r.text_of)[m["_item"].to_numpy(dtype=int)[ok]]
+        topic = m[S.TOPIC_ID].to_numpy(dtype=int)[ok]
+    seen: dict[tuple[int, int], bool] = {}
+    out = np.zeros(len(text), dtype=bool)
+    for k, (i, t) in enumerate(zip(text.tolist(), topic.tolist())):
+        if (i, t) not in seen:
+            seen[(i, t)] = topics.says_name(name.get(t, ""), tokens[i], phrases[i])
+        out[k] = seen[(i, t)]
+    return out
+
+
 def _issues(r: _Run) -> None:
     """Adds the topic table, the ranked issues and the journey x dimension map."""
     rows, close, n_items = _topic_rows(r)
-    r.topic_tab = insights.topic_table(rows, r.tr.table, close, n_items=n_items)
-    r.issues = insights.rank_issues(rows, r.topic_tab, close, r.cfg.issues)
+    says = _says_name(r)
+    r.topic_tab = insights.topic_table(rows, r.tr.table, close, n_items=n_items, says_name=says)
+    r.issues = insights.rank_issues(rows, r.topic_tab, close, r.cfg.issues, says_name=says)
     r.heat = insights.stage_by_dimension(r.rows([S.STATUS, S.JOURNEY_STAGE, S.CX_DIMENSIONS]), r.cx_set.names,
                                          r.st_set.names)
     if r.rules is not None:  # last period's comments under the same rules give each code its trend

@@ -3,7 +3,9 @@
 Priority = the topic's share (in %) of the week's *negative weight*, where an item's negative weight is
 ``max(0, -sentiment_score)``: a topic ranks high when many comments in it are negative and when they
 are strongly negative, so volume and strength both count. Quotes are the most negative comments that
-are also close to the topic's centre (typical of it, not outliers), without repeats.
+are also close to the topic's centre (typical of it, not outliers), without repeats; when the topic is named by
+a subject noun or a key phrase, the comments that say it come first (a topic 「チラシ」 is quoted on flyers, not on
+its most negative comment about something else), then the others.
 
 Requires: S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.STATUS, S.TEXT.
 """
@@ -37,17 +39,26 @@ def _analysed(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return df.loc[df[S.STATUS] == S.STATUS_OK, [c for c in columns if c in df.columns]]
 
 
+def _on_name(ok: pd.DataFrame, says_name: np.ndarray | None) -> pd.DataFrame:
+    """``ok`` with ``_says``: whether the row says its topic's name (pipeline: topics.says_name), aligned like the
+    closeness; all False when unknown, so the choice is plain centrality."""
+    return ok.assign(_says=np.zeros(len(ok), dtype=bool) if says_name is None else np.asarray(says_name, dtype=bool))
+
+
 def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3,
-                n_items: int | None = None) -> pd.DataFrame:
+                n_items: int | None = None, says_name: np.ndarray | None = None) -> pd.DataFrame:
     """topics.csv: size, share, sentiment and representative ids per topic. ``df`` may be the segment-level
     mentions (one row per comment and topic it mentions, stages/segment_topics.py); ``n_items`` (the analysed
-    comments) is then the denominator of ``share``."""
+    comments) is then the denominator of ``share``. Representative ids: the most central comments that say the
+    topic's name (its subject noun or key phrase, ``says_name`` per row), then the most central others."""
     ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, "_primary"]).assign(_close=closeness)
+    ok = _on_name(ok, says_name)
     total = max(1, n_items if n_items is not None else len(ok))
     rows = []
     for _, t in topics.iterrows():
         members = ok[ok[S.TOPIC_ID] == t[S.TOPIC_ID]]
-        rep = members.sort_values("_close", ascending=False)[S.ID].astype(str).head(n_repr).tolist()
+        rep = members.sort_values(["_says", "_close"], ascending=False, kind="stable")[S.ID].astype(str) \
+            .head(n_repr).tolist()
         rows.append({
             S.TOPIC_ID: int(t[S.TOPIC_ID]), S.TOPIC_LABEL: t[S.TOPIC_LABEL], "keywords": t["keywords"],
             "size": len(members), "share": round(len(members) / total, 4),
@@ -67,10 +78,13 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
     return pd.DataFrame(rows, columns=cols)
 
 
-def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig) -> pd.DataFrame:
+def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig,
+                says_name: np.ndarray | None = None) -> pd.DataFrame:
     """``df``: the analysed items, or the segment-level mentions (then a long comment counts for every topic it
-    mentions, and its quote for a topic is the part about that topic)."""
+    mentions, and its quote for a topic is the part about that topic). ``says_name`` (per row, aligned like the
+    closeness): whether the comment says its topic's name; such comments are quoted first."""
     ok = _analysed(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE]).assign(_close=closeness)
+    ok = _on_name(ok, says_name)
     ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
     total_neg = float(ok["_neg"].sum()) or 1.0
     rows = []
@@ -84,7 +98,8 @@ def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, c
         neg = members[members[S.SENTIMENT_SCORE] <= cfg.negative_threshold]
         if neg.empty:
             continue
-        pick = neg.assign(_rank=neg["_neg"] * (0.5 + neg["_close"].clip(lower=0))).sort_values("_rank", ascending=False)
+        pick = neg.assign(_rank=neg["_neg"] * (0.5 + neg["_close"].clip(lower=0))) \
+            .sort_values(["_says", "_rank"], ascending=False, kind="stable")
         quotes, seen = [], set()
         for _, r in pick.iterrows():
             q = _quote(r[S.TEXT])

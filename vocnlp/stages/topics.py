@@ -20,6 +20,7 @@ import math
 import re
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -417,6 +418,22 @@ def is_scattered(label: str) -> bool:
     noun covered less than :data:`COHERENT_SHARE` of its comments when it was named)."""
     label = str(label)
     return label == CATCH_ALL or label.endswith(MIXED_MARK) and len(label) > len(MIXED_MARK)
+
+
+def label_name(label: str) -> str:
+    """The subject noun or key phrase a topic label names (ログイン for ログイン and ログインなど, 配送の遅れ), or ""
+    for a label that names none: a list of keywords (ソファ・配送), the catch-all, 未分類. Representative comments
+    and quotes prefer comments that say it (:func:`says_name`)."""
+    label = str(label or "")
+    if label in (CATCH_ALL, "未分類") or "・" in label:
+        return ""
+    return label[: -len(MIXED_MARK)] if is_scattered(label) else label
+
+
+def says_name(name: str, tokens: Sequence[str], phrases: Sequence[Phrase] = ()) -> bool:
+    """Whether a comment says a topic's name: the noun among its content words or its phrases' nouns, or the key
+    phrase among its phrase candidates."""
+    return bool(name) and (name in tokens or any(name == p.text or name in p.nouns for p in phrases))
 
 
 def subject_nouns(tokens: list[list[str]], nouns: frozenset[str] = frozenset(),

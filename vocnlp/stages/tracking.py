@@ -48,6 +48,7 @@ from .topics import (
     document_vectors,
     document_vectors_fitted,
     fit_topics,
+    is_scattered,
     join_tokens,
     l2_normalize,
     readable_word,
@@ -434,6 +435,29 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
             for r in rows:
                 r[S.TOPIC_LABEL] = found.get(r[S.TOPIC_ID], r[S.TOPIC_LABEL])
     return rows, len(nodes)
+
+
+def week_labels(table: pd.DataFrame, new_ids: set[int], assignments: np.ndarray, tokens: list[list[str]],
+                subjects: frozenset[str], w: np.ndarray | None = None) -> list[str]:
+    """This period's displayed label of each topic in ``table`` (one per row). A known topic keeps the label it was
+    named with, for continuity; when that label is a subject noun that under :data:`COHERENT_SHARE` of the topic's
+    comments use this period, it is shown with 「など」 (サイズなど), as a topic named this period would be. The id
+    and the stored label (the registry's) are unchanged; topics new this period, key-phrase and keyword labels
+    are shown as they are, and so is a label another topic already shows."""
+    assignments = np.asarray(assignments)
+    labels = [str(x) for x in table[S.TOPIC_LABEL]]
+    shown = set(labels)
+    out = []
+    for t, label in zip(table[S.TOPIC_ID].astype(int).tolist(), labels):
+        idx = np.flatnonzero(assignments == t)
+        if t in new_ids or not len(idx) or is_scattered(label) or label not in subjects:
+            out.append(label)
+            continue
+        ww = np.ones(len(idx)) if w is None else np.asarray(w, dtype=float)[idx]
+        says = np.array([label in tokens[i] for i in idx.tolist()], dtype=bool)
+        mixed = f"{label}{MIXED_MARK}"
+        out.append(mixed if float(ww[says].sum()) < COHERENT_SHARE * float(ww.sum()) and mixed not in shown else label)
+    return out
 
 
 def _found_topics(clusters: list, next_id: int, normed: np.ndarray, assign: np.ndarray, cfg: TopicsConfig) -> list[dict]:
