@@ -415,6 +415,13 @@ def _topics(r: _Run) -> None:
     r.df[S.TOPIC_LABEL] = [labels_by_id.get(t, "") if ok else "" for t, ok in zip(topic_ids, ok_mask)]
 
 
+def _text_words(r: _Run) -> tuple[list[list[str]], list[list]]:
+    """Per distinct text (text order, as r.topic_of_text): its content tokens and its key-phrase candidates, read
+    from each text's first row (the themes' words and the quotes' name check count texts, not rows)."""
+    per_text = r.rows([S.TOKENS, S.PHRASES], at=np.flatnonzero(r.ok_mask)[r.first_rows()])
+    return per_text[S.TOKENS].tolist(), tokenize.phrases_of(per_text[S.PHRASES])
+
+
 def _themes(r: _Run) -> None:
     """Adds themes: each topic's theme, fitted on the topic centroids, or carried over from the history (a known
     topic keeps its theme, a new one joins the nearest)."""
@@ -423,11 +430,8 @@ def _themes(r: _Run) -> None:
         return
     # counted once per distinct text (first-appearance order), each for its comments: the words, phrases and shares
     # of the comments one by one, at the cost of the distinct texts
-    first = np.flatnonzero(r.ok_mask)[r.first_rows()]
-    per_text = r.rows([S.TOKENS, S.PHRASES], at=first)
-    tokens, nouns = per_text[S.TOKENS].tolist(), r.nouns  # theme labels prefer nouns
-    phrases = tokenize.phrases_of(per_text[S.PHRASES])
-    del per_text
+    tokens, phrases = _text_words(r)
+    nouns = r.nouns  # theme labels prefer nouns
     topic_of, counts = r.topic_of_text, np.bincount(r.text_of, minlength=len(r.X_text))
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
@@ -489,11 +493,7 @@ def _says_name(r: _Run) -> np.ndarray:
     """Per row the topic statistics count (analysed items, or mentions), aligned like their closeness: whether its
     comment says its topic's name (topics.label_name: the subject noun or key phrase the label names; fitted and
     tracked topics alike). Checked once per distinct text and topic."""
-    first = np.flatnonzero(r.ok_mask)[r.first_rows()]
-    per_text = r.rows([S.TOKENS, S.PHRASES], at=first)
-    tokens = per_text[S.TOKENS].tolist()
-    phrases = tokenize.phrases_of(per_text[S.PHRASES])
-    del per_text
+    tokens, phrases = _text_words(r)
     name = {int(t): topics.label_name(lbl) for t, lbl in zip(r.tr.table[S.TOPIC_ID], r.tr.table[S.TOPIC_LABEL])}
     if r.seg is None:
         text, topic = np.asarray(r.text_of), np.asarray(r.tr.assignments, dtype=int)
