@@ -256,13 +256,10 @@ def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[
         return result
     catch = result.params.get("catch_all")
     subjects = subject_nouns(tokens, nouns, phrases)
+    counts = subject_counts(result.assignments, tokens, subjects, w)
     table = result.table
     if catch is not None:  # the catch-all lists its sub-subjects: its most used subject nouns
-        m = result.assignments == catch
-        c: Counter = Counter()
-        for i in np.flatnonzero(m).tolist():
-            for x in subjects.intersection(tokens[i]):
-                c[x] += 1 if w is None else int(w[i])
+        c = counts.get(catch, (Counter(), 0.0))[0]
         table = table.copy()
         table.loc[table[S.TOPIC_ID] == catch, "keywords"] = "、".join(
             sorted(c, key=lambda x: (-c[x], x))[: cfg.n_keywords])
@@ -278,7 +275,7 @@ def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[
     # a coherent topic without a key phrase is named by its subject noun (組立サービス, におい), never by a list
     used = set(found.values()) | set(taken) | {CATCH_ALL}
     # and a topic about several subjects by its most used subject with 「など」 (配送など), as a mixed theme is
-    for t, (share, noun) in topic_coherence(named, tokens, subjects, w).items():
+    for t, (share, noun) in coherence_of({t: n for t, n in counts.items() if t != catch}).items():
         if share < COHERENT_SHARE and noun:
             found.pop(t, None)
             label = f"{noun}{MIXED_MARK}"
@@ -453,25 +450,42 @@ def subject_nouns(tokens: list[list[str]], nouns: frozenset[str] = frozenset(),
                      and x not in _NOT_SUBJECT_NOUNS and not x.startswith("旨") and pred[x] <= held[x])
 
 
+def subject_counts(topics: np.ndarray, tokens: list[list[str]], subjects: frozenset[str],
+                   w: np.ndarray | None = None) -> dict[int, tuple[Counter, float]]:
+    """Per topic (ids >= 0, ascending): how many of its comments use each subject noun, and how many comments it
+    has; with weights, each document counts for the comments it stands for. The one count behind a topic's coherence
+    (:func:`coherence_of`), the catch-all's keywords and a known topic's label this period (tracking.week_labels)."""
+    topics = np.asarray(topics)
+    out: dict[int, tuple[Counter, float]] = {}
+    for t in np.unique(topics):
+        if t < 0:
+            continue
+        idx = np.flatnonzero(topics == t)
+        ww = np.ones(len(idx)) if w is None else np.asarray(w)[idx].astype(float)
+        c: Counter = Counter()
+        for i, wi in zip(idx.tolist(), ww.tolist()):
+            for x in subjects.intersection(tokens[i]):
+                c[x] += wi
+        out[int(t)] = (c, float(ww.sum()))
+    return out
+
+
+def coherence_of(counts: dict[int, tuple[Counter, float]]) -> dict[int, tuple[float, str]]:
+    """Per topic of :func:`subject_counts`: (the share of its comments that use its most used subject noun, that
+    noun); ties break on the noun."""
+    out: dict[int, tuple[float, str]] = {}
+    for t, (c, n) in counts.items():
+        best = min(c, key=lambda x: (-c[x], x)) if c else ""
+        out[t] = (round(float(c[best] / (n or 1.0)), 4) if best else 0.0, best)
+    return out
+
+
 def topic_coherence(topics: np.ndarray, tokens: list[list[str]], subjects: frozenset[str],
                     w: np.ndarray | None = None) -> dict[int, tuple[float, str]]:
     """Per topic: (the share of its comments that use its most used subject noun, that noun). A topic about one
     subject is mostly said with one noun (ログイン, 組立サービス, 駐車場); a grab-bag's best noun covers a few of its
     comments. Ties break on the noun, so the measure is deterministic."""
-    topics = np.asarray(topics)
-    out: dict[int, tuple[float, str]] = {}
-    for t in np.unique(topics):
-        if t < 0:
-            continue
-        idx = np.flatnonzero(topics == t)
-        ww = np.ones(len(idx)) if w is None else w[idx].astype(float)
-        c: Counter = Counter()
-        for i, wi in zip(idx.tolist(), ww.tolist()):
-            for x in subjects.intersection(tokens[i]):
-                c[x] += wi
-        best = min(c, key=lambda x: (-c[x], x)) if c else ""
-        out[int(t)] = (round(float(c[best] / (ww.sum() or 1.0)), 4) if best else 0.0, best)
-    return out
+    return coherence_of(subject_counts(topics, tokens, subjects, w))
 
 
 def resplit_incoherent(topics: np.ndarray, tokens: list[list[str]], vector_tokens: list[list[str]],

@@ -53,6 +53,7 @@ from .topics import (
     l2_normalize,
     readable_word,
     split_tokens,
+    subject_counts,
     subject_nouns,
     topic_coherence,
 )
@@ -443,20 +444,19 @@ def week_labels(table: pd.DataFrame, new_ids: set[int], assignments: np.ndarray,
     named with, for continuity; when that label is a subject noun that under :data:`COHERENT_SHARE` of the topic's
     comments use this period, it is shown with 「など」 (サイズなど), as a topic named this period would be. The id
     and the stored label (the registry's) are unchanged; topics new this period, key-phrase and keyword labels
-    are shown as they are, and so is a label another topic already shows."""
-    assignments = np.asarray(assignments)
+    are shown as they are, and so are a label another topic already shows and the no-topic row (-1). The share is
+    read from :func:`.topics.subject_counts`, the count behind the topics' coherence."""
+    counts = subject_counts(assignments, tokens, subjects, w)
     labels = [str(x) for x in table[S.TOPIC_LABEL]]
     shown = set(labels)
     out = []
     for t, label in zip(table[S.TOPIC_ID].astype(int).tolist(), labels):
-        idx = np.flatnonzero(assignments == t)
-        if t in new_ids or not len(idx) or is_scattered(label) or label not in subjects:
+        if t in new_ids or t not in counts or is_scattered(label) or label not in subjects:
             out.append(label)
             continue
-        ww = np.ones(len(idx)) if w is None else np.asarray(w, dtype=float)[idx]
-        says = np.array([label in tokens[i] for i in idx.tolist()], dtype=bool)
+        said, n = counts[t]
         mixed = f"{label}{MIXED_MARK}"
-        out.append(mixed if float(ww[says].sum()) < COHERENT_SHARE * float(ww.sum()) and mixed not in shown else label)
+        out.append(mixed if said[label] < COHERENT_SHARE * n and mixed not in shown else label)
     return out
 
 
