@@ -68,3 +68,40 @@ def test_resplit_breaks_a_grab_bag_into_its_subjects_and_loses_nothing():
     same, info = T.resplit_incoherent(np.array([0] * 20 + [1] * 20 + [2] * 20), [[s[0]] for s in sorted(tokens)],
                                       tokens, subjects, X, 5, cfg)
     assert info == {}
+
+
+def _coherence_columns_match(res, tokens, subjects):
+    coh = T.topic_coherence(res.assignments, tokens, subjects)
+    assert list(res.table.columns[-2:]) == ["coherence", "subject"]
+    for tid, share, noun in zip(res.table[S.TOPIC_ID], res.table["coherence"], res.table["subject"]):
+        want = coh.get(int(tid), (np.nan, ""))
+        assert (share == want[0] or np.isnan(share) and np.isnan(want[0])) and noun == want[1], (tid, share, noun)
+
+
+def test_fitted_and_tracked_tables_carry_each_topics_coherence_and_subject(tmp_path):
+    from vocnlp.stages.tracking import track_topics
+    from vocnlp.topic_cache import TopicCache
+
+    tokens, X = _mixed_corpus()
+    nouns = frozenset({"駐車場", "トイレ", "クーポン"})
+    subjects = T.subject_nouns(tokens, nouns)
+    cfg = TopicsConfig(min_docs_for_clustering=10)
+    fitted = T.fit_topics(X, tokens, cfg, nouns)
+    _coherence_columns_match(fitted, tokens, subjects)
+    # one known topic named トイレ takes every comment (one register); two トイレ comments fewer: its noun covers
+    # 18 of 58 this week, under a third, so the table shows it as トイレなど (the registry keeps トイレ)
+    keep = [i for i in range(60) if i not in (1, 4)]
+    tokens, X = [tokens[i] for i in keep], X[keep]
+    centre = T.l2_normalize(X.mean(axis=0, keepdims=True))[0]
+    registry = pd.DataFrame({S.TOPIC_ID: [0], S.TOPIC_LABEL: ["トイレ"], "keywords": [""], "first_period": ["p1"],
+                             "merged_into": [np.nan], "centroid": [centre], "threshold": [0.5]})
+    tracked = track_topics(X, tokens, cfg, registry, next_id=1, reference_mean=np.zeros(X.shape[1], np.float32),
+                           nouns=nouns)
+    assert (tracked.assignments == 0).all()
+    _coherence_columns_match(tracked, tokens, subjects)
+    assert tracked.table[S.TOPIC_LABEL].tolist() == ["トイレなど"]
+    assert tracked.table["subject"].tolist() == ["クーポン"] and tracked.table["coherence"].tolist() == [0.3448]
+    cache = TopicCache(tmp_path)  # the columns survive the topic cache
+    for key, res in (("fitted", fitted), ("tracked", tracked)):
+        cache.put(key, res)
+        pd.testing.assert_frame_equal(cache.get(key).table, res.table)

@@ -395,15 +395,8 @@ def _topics(r: _Run) -> None:
             tr = topics.fit_topics(r.X_text, ok_tokens, cfg.topics, nouns, vector_tokens, phrases=phrases, weights=w)
         if cache:
             cache.put(key, tr)
-    # how much of each topic its subject noun covers (topics.topic_coherence), on topics.csv and in the manifest
-    subjects = topics.subject_nouns(ok_tokens, nouns, phrases)
-    coh = topics.topic_coherence(tr.assignments, ok_tokens, subjects, w)
-    tr = replace(tr, table=tr.table.assign(coherence=[coh.get(int(t), (np.nan, ""))[0] for t in tr.table[S.TOPIC_ID]],
-                                           subject=[coh.get(int(t), (0.0, ""))[1] for t in tr.table[S.TOPIC_ID]]))
-    if isinstance(tr, tracking.TrackResult):  # a known topic's label this period: 「など」 when its noun covers < 1/3
-        new_ids = set(tr.new_topics[S.TOPIC_ID].astype(int)) if len(tr.new_topics) else set()
-        tr = replace(tr, table=tr.table.assign(**{S.TOPIC_LABEL: tracking.week_labels(
-            tr.table, new_ids, tr.assignments, ok_tokens, subjects, w)}))
+    # tr.table holds how much of each topic its subject noun covers (coherence, subject: topics.csv and the manifest)
+    # and, tracked, this period's labels (a known topic's noun with 「など」 when it covers < 1/3: tracking.week_labels)
     r.topic_of_text = tr.assignments
     r.closeness = topics.closeness(r.X_text, tr)[r.text_of]
     r.tr = tr = replace(tr, assignments=tr.assignments[r.text_of])  # per analysed row from here on

@@ -6,7 +6,8 @@ cached, so a run whose topic inputs are unchanged reuses the result. The key is 
 configuration, the history state the period starts from (the known topics with their centroids and
 thresholds, the next free id, the reference mean and last period's embeddings), the package's code and
 the versions of the libraries topics use. A deterministic function of its key, so a
-hit returns exactly what a fit would. Re-running the latest period starts from the same history state
+hit returns exactly what a fit would (the topic table with its coherence and subject columns included; an entry
+written by other code, which may lack them, has another key and is never read). Re-running the latest period starts from the same history state
 (that period's own topics are replaced, not read), so it hits; anything else that changed misses.
 
 Entries are plain arrays and JSON in one ``.npz`` (loaded with ``allow_pickle=False``), written to a
@@ -208,6 +209,8 @@ def _encode(r: TopicResult) -> dict[str, np.ndarray]:
 def _decode(z: dict[str, np.ndarray]) -> TopicResult:
     meta = json.loads(str(z["meta"]))
     table = _table_from(meta["table"])
+    if "coherence" in table.columns:  # NaN (no comments, the -1 row) is stored as null: float again, as fitted
+        table["coherence"] = table["coherence"].astype(float)
     centroids = {k: z[f"centroid_{k}"] for k in meta["centroid_ids"]}
     warnings = [RunWarning(code, message) for code, message in meta["warnings"]]
     if meta["kind"] == "topic":

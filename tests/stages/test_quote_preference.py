@@ -49,6 +49,7 @@ def test_label_names_and_what_says_them():
 
 
 def test_a_known_topic_is_shown_with_nado_when_its_noun_covers_under_a_third_this_week():
+    from vocnlp.stages.topics import subject_counts
     from vocnlp.stages.tracking import week_labels
 
     table = pd.DataFrame({S.TOPIC_ID: [0, 1, 2, 3], S.TOPIC_LABEL: ["サイズ", "駐車場", "配送の遅れ", "接客"]})
@@ -56,6 +57,7 @@ def test_a_known_topic_is_shown_with_nado_when_its_noun_covers_under_a_third_thi
     tokens = [["サイズ"], ["色"], ["値段"], ["写真"], ["駐車場"], ["狭い"], ["配送"], ["遅い"], ["店員"], ["レジ"]]
     subjects = frozenset({"サイズ", "色", "値段", "写真", "駐車場", "配送", "店員", "レジ", "接客"})
     # サイズ: 1 of 4 (known) -> サイズなど; 駐車場: 1 of 2; a key phrase and a topic new this week stay as named
-    assert week_labels(table, {3}, assign, tokens, subjects) == ["サイズなど", "駐車場", "配送の遅れ", "接客"]
+    counts = subject_counts(assign, tokens, subjects)
+    assert week_labels(table, {3}, counts, subjects) == ["サイズなど", "駐車場", "配送の遅れ", "接客"]
     w = np.array([3, 1, 1, 1, 1, 1, 1, 1, 1, 1])  # weighted by comments: サイズ 3 of 6 -> stays
-    assert week_labels(table, {3}, assign, tokens, subjects, w)[0] == "サイズ"
+    assert week_labels(table, {3}, subject_counts(assign, tokens, subjects, w), subjects)[0] == "サイズ"

@@ -10,7 +10,8 @@ enough (outlier reduction), else kept as -1. Topic words come from BERTopic's c-
 content words, never on raw text, so labels are nouns and predicates, not particles.
 
 Requires: S.TOKENS, S.STATUS and the embedding matrix of the analysed rows.
-Adds: S.TOPIC_ID, S.TOPIC_LABEL. Also returns the topic table (topics.csv).
+Adds: S.TOPIC_ID, S.TOPIC_LABEL. Also returns the topic table (topics.csv), with each topic's coherence and subject
+noun (:func:`topic_coherence`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _JP = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 @dataclass
 class TopicResult:
     assignments: np.ndarray  # topic id per analysed row, or per distinct text when fitted with weights (-1 = none)
-    table: pd.DataFrame  # topic_id, topic_label, keywords, size, centroid index
+    table: pd.DataFrame  # topic_id, topic_label, keywords, size, coherence, subject (with_coherence)
     centroids: dict[int, np.ndarray]  # in embedding space, normalised
     warnings: list[RunWarning] = field(default_factory=list)
     params: dict = field(default_factory=dict)
@@ -193,14 +194,18 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
 
     ``catch_all``: the comments of incoherent topics that no coherent topic takes form one topic labelled
     :data:`CATCH_ALL`, numbered last; False leaves them without a topic (-1; the weekly tracking then gives them
-    their nearest known topic, and a catch-all never becomes a "new" topic)."""
+    their nearest known topic, and a catch-all never becomes a "new" topic).
+
+    The table gives each topic's coherence and subject noun (:func:`topic_coherence` of the final topics, counted
+    once with the naming)."""
     w = _weights(weights, len(embeddings))
     n = len(embeddings) if w is None else int(w.sum())
     vector_tokens = tokens if vector_tokens is None else vector_tokens
+    subjects = subject_nouns(tokens, nouns, phrases)
     too_few = _too_few_to_cluster(vector_tokens, cfg, n)
     if too_few is not None:
         return _name_topics(_single_topic(embeddings, tokens, cfg, [too_few], nouns, w), embeddings, tokens, phrases,
-                            cfg, nouns, taken, w)
+                            cfg, nouns, subjects, taken, w)
     n_topics, min_size = auto_n_topics(n, cfg), auto_min_size(n, cfg)
     docs = [join_tokens(t) for t in tokens]
     fit_idx = _sample(len(docs), cfg, w)
@@ -215,8 +220,8 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
     topics = _reduce_outliers(_dissolve_small(topics, min_size, w), normed, cfg, w)
     resplit: dict = {}
     if cfg.resplit_incoherent:
-        topics, resplit = resplit_incoherent(topics, tokens, vector_tokens, subject_nouns(tokens, nouns, phrases),
-                                             vectors, min_size, cfg, w, catch_all)
+        topics, resplit = resplit_incoherent(topics, tokens, vector_tokens, subjects, vectors, min_size, cfg, w,
+                                             catch_all)
     topics = _renumber_by_size(topics, w, last=resplit.get("catch_all_id"))
     _update_topic_words(model, docs, topics, cfg)
     warn: list[RunWarning] = []
@@ -233,7 +238,7 @@ def fit_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsConfi
                           "clustered_sample": n_clustered,
                           **({"resplit": {k: v for k, v in resplit.items() if k != "catch_all_id"},
                               "catch_all": catch_id} if resplit else {})})
-    return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, taken, w)
+    return _name_topics(result, embeddings, tokens, phrases, cfg, nouns, subjects, taken, w)
 
 
 def _weights(weights: np.ndarray | None, n: int) -> np.ndarray | None:
@@ -248,19 +253,19 @@ def _weights(weights: np.ndarray | None, n: int) -> np.ndarray | None:
 
 def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[str]],
                  phrases: list[list[Phrase]] | None, cfg: TopicsConfig, nouns: frozenset[str],
-                 taken: frozenset[str], w: np.ndarray | None = None) -> TopicResult:
+                 subjects: frozenset[str], taken: frozenset[str], w: np.ndarray | None = None) -> TopicResult:
     """Each topic's label becomes its key phrase where one qualifies (:mod:`.topic_labels`); the others keep their
     best keywords. The keywords column is unchanged. With weights, a distinct text's centrality counts once per
-    comment it stands for."""
+    comment it stands for. The table gains each topic's coherence and subject noun (:func:`with_coherence`), from
+    the same count of subject nouns that names the topics and lists the catch-all's keywords."""
     if not len(result.table):
-        return result
+        return replace(result, table=with_coherence(result.table, {}))
     catch = result.params.get("catch_all")
-    subjects = subject_nouns(tokens, nouns, phrases)
     counts = subject_counts(result.assignments, tokens, subjects, w)
-    table = result.table
+    coherence = coherence_of(counts)
+    table = with_coherence(result.table, coherence)
     if catch is not None:  # the catch-all lists its sub-subjects: its most used subject nouns
         c = counts.get(catch, (Counter(), 0.0))[0]
-        table = table.copy()
         table.loc[table[S.TOPIC_ID] == catch, "keywords"] = "、".join(
             sorted(c, key=lambda x: (-c[x], x))[: cfg.n_keywords])
     if not cfg.label_phrases or phrases is None:
@@ -275,7 +280,9 @@ def _name_topics(result: TopicResult, embeddings: np.ndarray, tokens: list[list[
     # a coherent topic without a key phrase is named by its subject noun (組立サービス, におい), never by a list
     used = set(found.values()) | set(taken) | {CATCH_ALL}
     # and a topic about several subjects by its most used subject with 「など」 (配送など), as a mixed theme is
-    for t, (share, noun) in coherence_of({t: n for t, n in counts.items() if t != catch}).items():
+    for t, (share, noun) in coherence.items():
+        if t == catch:
+            continue
         if share < COHERENT_SHARE and noun:
             found.pop(t, None)
             label = f"{noun}{MIXED_MARK}"
@@ -486,6 +493,14 @@ def topic_coherence(topics: np.ndarray, tokens: list[list[str]], subjects: froze
     subject is mostly said with one noun (ログイン, 組立サービス, 駐車場); a grab-bag's best noun covers a few of its
     comments. Ties break on the noun, so the measure is deterministic."""
     return coherence_of(subject_counts(topics, tokens, subjects, w))
+
+
+def with_coherence(table: pd.DataFrame, coherence: dict[int, tuple[float, str]]) -> pd.DataFrame:
+    """``table`` with the columns ``coherence`` and ``subject`` (topics.csv) from :func:`coherence_of`: NaN and ""
+    for a topic without comments and for the no-topic row (-1)."""
+    ids = [int(t) for t in table[S.TOPIC_ID]]
+    return table.assign(coherence=[coherence.get(t, (np.nan, ""))[0] for t in ids],
+                        subject=[coherence.get(t, (0.0, ""))[1] for t in ids])
 
 
 def resplit_incoherent(topics: np.ndarray, tokens: list[list[str]], vector_tokens: list[list[str]],

@@ -18,13 +18,15 @@ split from the known topic that held most of its comments, with last week's coun
 (:func:`_emerging_subtopics`); the week's comparison then tests it like any new topic.
 
 Requires: the analysed rows' embeddings and tokens. Returns ids per analysed row, this week's topic
-table (labels are kept from the topic's birth; keywords are this week's c-TF-IDF words) and the
-registry changes for the history store.
+table (labels are kept from the topic's birth, a subject noun shown with 「など」 when it covers under a third
+of the topic this week, :func:`week_labels`; keywords are this week's c-TF-IDF words; each topic's coherence
+and subject noun this week) and the registry changes for the history store.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +47,7 @@ from .topics import (
     _weights,
     auto_min_size,
     centroids_of,
+    coherence_of,
     document_vectors,
     document_vectors_fitted,
     fit_topics,
@@ -56,6 +59,7 @@ from .topics import (
     subject_counts,
     subject_nouns,
     topic_coherence,
+    with_coherence,
 )
 from .trends import benjamini_hochberg, two_proportion_p
 
@@ -175,7 +179,11 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     key-phrase candidates, which name new topics (never with a known topic's label). ``previous``: last
     period's embeddings, one per distinct text, each standing for ``previous_weights`` comments (one each
     when None). ``weights``: this week's documents are distinct texts, each standing for that many comments (the
-    pipeline tracks once per distinct text); every count and test is of comments, as without them."""
+    pipeline tracks once per distinct text); every count and test is of comments, as without them.
+
+    The table shows this period's labels (:func:`week_labels`; the registry's stay in ``registry`` and
+    ``new_topics``) and each topic's coherence and subject noun this period (:func:`.topics.with_coherence`), both
+    from one count of the subject nouns (:func:`.topics.subject_counts`)."""
     n = len(embeddings)
     w = _weights(weights, n)
     n_rows = n if w is None else int(w.sum())
@@ -183,6 +191,7 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
         (embeddings.mean(axis=0) if w is None else np.average(embeddings, axis=0, weights=w)) if n else None)
     normed = l2_normalize(embeddings - mu) if n else embeddings
     known = KnownTopics.from_registry(registry, cfg, normed.shape[1] if n else 0)
+    subjects = subject_nouns(tokens, nouns, phrases)
     assign = assign_to_known(normed, known)
     n_known = _count(np.where(assign >= 0)[0], w)
     warn: list[RunWarning] = []
@@ -190,7 +199,8 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
     if cfg.emerging_subtopics and known and previous is not None and len(previous):
         sub_rows, n_tested = _emerging_subtopics(embeddings, tokens if vector_tokens is None else vector_tokens, normed,
                                                  assign, previous, previous_tokens, cfg, next_id, tokens, nouns,
-                                                 previous_weights, phrases, frozenset(known.labels.values()), w)
+                                                 subjects, previous_weights, phrases, frozenset(known.labels.values()),
+                                                 w)
     new_rows: list[dict] = list(sub_rows)
     joined, local_params = 0, {}
     rest = np.where(assign < 0)[0]
@@ -226,7 +236,11 @@ def track_topics(embeddings: np.ndarray, tokens: list[list[str]], cfg: TopicsCon
               "emerging_subtopics": [{"topic_id": int(r[S.TOPIC_ID]), "parent": r["parent"], "baseline": r["baseline"],
                                       "q": r["q"]} for r in sub_rows],
               "merged": {str(k): v for k, v in merged.items()}}
-    return TrackResult(assign, _week_table(tokens, assign, labels, cfg.n_keywords, w),
+    counts = subject_counts(assign, tokens, subjects, w)
+    table = with_coherence(_week_table(tokens, assign, labels, cfg.n_keywords, w), coherence_of(counts))
+    table = table.assign(**{S.TOPIC_LABEL: week_labels(table, {int(r[S.TOPIC_ID]) for r in new_rows}, counts,
+                                                       subjects)})
+    return TrackResult(assign, table,
                        centroids_of(l2_normalize(embeddings), assign, w) if n else {}, warn, params,
                        new_topics=new_topics, state=state, merged=merged,
                        split_from={**_split_origins([r for r in new_rows if "parent" not in r], known, cfg.split_threshold),
@@ -298,7 +312,7 @@ def _keep_really_new(clusters: list, prev: np.ndarray, normed: np.ndarray, known
 
 def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], normed: np.ndarray, assign: np.ndarray,
                         previous: np.ndarray, previous_tokens: list[list[str]] | None, cfg: TopicsConfig, next_id: int,
-                        tokens: list[list[str]], nouns: frozenset[str],
+                        tokens: list[list[str]], nouns: frozenset[str], subjects: frozenset[str],
                         previous_weights: np.ndarray | None = None, phrases: list[list[Phrase]] | None = None,
                         taken: frozenset[str] = frozenset(), w: np.ndarray | None = None) -> tuple[list[dict], int]:
     """New topics for subjects much more common than last period, wherever this week's comments about them went
@@ -426,8 +440,7 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
                                   {t: _nouns_first(kw.get(t, []), nouns) for t in ids}, taken=taken)
             # no phrase: its subject noun, with 「など」 when it covers under a third of it (topics._name_topics)
             used = set(found.values()) | set(taken)
-            coh = topic_coherence(np.where(np.isin(assign, ids), assign, -1), tokens,
-                                  subject_nouns(tokens, nouns, phrases), w)
+            coh = topic_coherence(np.where(np.isin(assign, ids), assign, -1), tokens, subjects, w)
             for t, (share, noun) in coh.items():
                 label = noun if share >= COHERENT_SHARE else f"{noun}{MIXED_MARK}"
                 if t not in found and noun and label not in used:
@@ -438,15 +451,15 @@ def _emerging_subtopics(embeddings: np.ndarray, vector_tokens: list[list[str]], 
     return rows, len(nodes)
 
 
-def week_labels(table: pd.DataFrame, new_ids: set[int], assignments: np.ndarray, tokens: list[list[str]],
-                subjects: frozenset[str], w: np.ndarray | None = None) -> list[str]:
+def week_labels(table: pd.DataFrame, new_ids: set[int], counts: dict[int, tuple[Counter, float]],
+                subjects: frozenset[str]) -> list[str]:
     """This period's displayed label of each topic in ``table`` (one per row). A known topic keeps the label it was
     named with, for continuity; when that label is a subject noun that under :data:`COHERENT_SHARE` of the topic's
     comments use this period, it is shown with 「など」 (サイズなど), as a topic named this period would be. The id
     and the stored label (the registry's) are unchanged; topics new this period, key-phrase and keyword labels
     are shown as they are, and so are a label another topic already shows and the no-topic row (-1). The share is
-    read from :func:`.topics.subject_counts`, the count behind the topics' coherence."""
-    counts = subject_counts(assignments, tokens, subjects, w)
+    read from ``counts`` (:func:`.topics.subject_counts` of this period's topics and ``subjects``), the count
+    behind the topics' coherence."""
     labels = [str(x) for x in table[S.TOPIC_LABEL]]
     shown = set(labels)
     out = []
