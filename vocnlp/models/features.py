@@ -55,25 +55,29 @@ class NgramTfidf:
 
 def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False) -> np.ndarray:
     """The dictionary scorer's view: item score, raw sum, counts of positive/negative cues, and flags; with
-    ``polarity_dict`` also the Tohoku polarity dictionary's matches (``polarity_dict.polarity_features``)."""
+    ``polarity_dict`` also the Tohoku polarity dictionary's matches (``polarity_dict.polarity_features``). Each text
+    is analysed once: its segments and the polarity dictionary read the same morphemes."""
     from ..config import SegmentConfig
     from ..models.lexicon import combine, load_lexicon, score_segment
 
     lex = load_lexicon(str(lexicon_path))
-    out = np.zeros((len(texts), 7), dtype=np.float32)
+    pd_, n_polarity = None, 0
+    if polarity_dict:
+        from .polarity_dict import N_FEATURES, load_polarity_dict, polarity_features
+
+        pd_, n_polarity = load_polarity_dict(), N_FEATURES
+    seg_cfg = SegmentConfig()
+    out = np.zeros((len(texts), 7 + n_polarity), dtype=np.float32)
     for i, t in enumerate(texts):
-        segs = split(t, analyse(t), SegmentConfig()) or [t]
+        morphs = analyse(t)
+        segs = split(t, morphs, seg_cfg) or [t]
         scored = [score_segment(s, analyse(s), lex) for s in segs]
         item = combine(scored, segs)
         pos = sum(1 for _, v in item.evidence if v > 0)
         neg = sum(1 for _, v in item.evidence if v < 0)
         last = scored[-1].score if scored else 0.0
-        out[i] = [item.score, np.tanh(item.raw / 3), min(pos, 5) / 5, min(neg, 5) / 5, last,
-                  float("?" in t or "？" in t or t.rstrip().endswith("か")), float(len(segs) > 1)]
-    if polarity_dict:
-        from .polarity_dict import load_polarity_dict, polarity_features
-
-        pd_ = load_polarity_dict()
-        out = np.hstack([out, np.vstack([polarity_features(analyse(t), pd_) for t in texts])
-                         if texts else np.zeros((0, 7), dtype=np.float32)])
+        out[i, :7] = [item.score, np.tanh(item.raw / 3), min(pos, 5) / 5, min(neg, 5) / 5, last,
+                      float("?" in t or "？" in t or t.rstrip().endswith("か")), float(len(segs) > 1)]
+        if pd_ is not None:
+            out[i, 7:] = polarity_features(morphs, pd_)
     return out
