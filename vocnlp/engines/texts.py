@@ -286,15 +286,35 @@ def join_to_rows(per_text: pd.DataFrame, text_idx: np.ndarray) -> dict[str, obje
     return out
 
 
-def segments_for_rows(results: TextResults, text_idx: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> pd.DataFrame:
-    """segments.csv: every analysed row's segments in row order (its text's segments, with the row's id and number)."""
+@dataclass
+class FlatSegments:
+    """Every distinct text's segments, flattened in text order: per segment column one Series, and per text its
+    number of segments and the position of its first. Built once, gathered for any set of rows."""
+
+    columns: dict[str, pd.Series]
+    counts: np.ndarray
+    starts: np.ndarray
+
+
+def flat_segments(results: TextResults) -> FlatSegments:
+    seg_cols = [c for c in results.segment_columns if c not in (S.ID, "row")]
+    per_text = results.per_text
+    counts = np.array([len(x) for x in per_text[SEG_PREFIX + seg_cols[0]]], dtype=int) if len(per_text) else \
+        np.zeros(0, dtype=int)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
+    return FlatSegments({c: pd.Series([v for lst in per_text[SEG_PREFIX + c] for v in lst]) for c in seg_cols},
+                        counts, starts)
+
+
+def segments_for_rows(results: TextResults, text_idx: np.ndarray, ids: np.ndarray, rows: np.ndarray,
+                      flat: FlatSegments | None = None) -> pd.DataFrame:
+    """segments.csv: every analysed row's segments in row order (its text's segments, with the row's id and number).
+    ``flat`` (flat_segments(results)) saves flattening the texts' segments again when called chunk by chunk."""
     columns = results.segment_columns
-    seg_cols = [c for c in columns if c not in (S.ID, "row")]
     if not len(results.per_text):
         return pd.DataFrame(columns=columns)
-    per_text = results.per_text
-    counts = np.array([len(x) for x in per_text[SEG_PREFIX + seg_cols[0]]], dtype=int)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    flat = flat or flat_segments(results)
+    counts, starts = flat.counts, flat.starts
     ok_rows = np.where(text_idx >= 0)[0]
     t = text_idx[ok_rows]
     n_r = counts[t]
@@ -307,8 +327,8 @@ def segments_for_rows(results: TextResults, text_idx: np.ndarray, ids: np.ndarra
         elif c == "row":
             data[c] = np.repeat(np.asarray(rows, dtype=np.int64)[ok_rows] + 1, n_r)
         else:
-            flat = pd.Series([v for lst in per_text[SEG_PREFIX + c] for v in lst])
-            data[c] = _gather(flat, take) if total else flat.to_numpy()[:0]
+            values = flat.columns[c]
+            data[c] = _gather(values, take) if total else values.to_numpy()[:0]
     return pd.DataFrame(data, columns=columns)
 
 

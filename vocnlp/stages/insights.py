@@ -13,6 +13,8 @@ Requires: S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, S.STATUS, S.TEXT.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -45,30 +47,86 @@ def _on_name(ok: pd.DataFrame, says_name: np.ndarray | None) -> pd.DataFrame:
     return ok.assign(_says=np.zeros(len(ok), dtype=bool) if says_name is None else np.asarray(says_name, dtype=bool))
 
 
+Expand = Callable[[np.ndarray], pd.DataFrame]  # rows of a per-text frame -> their comments (see in_comment_order)
+
+
+def _weighted(df: pd.DataFrame, columns: list[str], closeness: np.ndarray, weights: np.ndarray | None) -> pd.DataFrame:
+    """The analysed rows' ``columns`` with ``_close``, and with ``weights``: ``_w`` (the comments a row stands for)
+    and ``_pos`` (its position in ``df``, what ``expand`` takes)."""
+    mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    ok = df.loc[mask, [c for c in columns if c in df.columns]].assign(_close=closeness)
+    if weights is not None:
+        ok = ok.assign(_w=np.asarray(weights, dtype=np.int64)[mask], _pos=np.flatnonzero(mask))
+    return ok
+
+
+def _key(values) -> tuple:
+    return tuple("nan" if isinstance(v, float) and v != v else v for v in values)
+
+
+def in_comment_order(members: pd.DataFrame, keys: list[str], expand: Expand) -> Iterator[tuple[int, object, object]]:
+    """The comments of ``members`` (rows of a per-text frame, ``_pos`` their positions) in the order a stable sort
+    of the comments themselves by ``keys`` (descending) gives: key values in descending order, the comments
+    with equal values in input order. Yields (position, comment id, comment text) lazily, so taking the first
+    few expands only the texts with the highest keys."""
+    ordered = members.sort_values(keys, ascending=False, kind="stable")
+    vals, pos = ordered[keys].to_numpy(), ordered["_pos"].to_numpy()
+    start = 0
+    while start < len(ordered):
+        end, k = start + 1, _key(vals[start])
+        while end < len(ordered) and _key(vals[end]) == k:
+            end += 1
+        rows = expand(pos[start:end])
+        yield from zip(rows["_pos"].tolist(), rows[S.ID].tolist(), rows[S.TEXT].tolist())
+        start = end
+
+
+def _mean(values: pd.Series, weights: np.ndarray | None) -> float:
+    """The mean over the comments (rounded as the tables show it): of the rows, or weighted by their comments."""
+    if not len(values):
+        return np.nan
+    if weights is None:
+        return round(float(values.mean()), 4)
+    return round(float((weights * values.to_numpy(dtype=float)).sum() / weights.sum()), 4)
+
+
 def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n_repr: int = 3,
-                n_items: int | None = None, says_name: np.ndarray | None = None) -> pd.DataFrame:
+                n_items: int | None = None, says_name: np.ndarray | None = None,
+                weights: np.ndarray | None = None, expand: Expand | None = None) -> pd.DataFrame:
     """topics.csv: size, share, sentiment and representative ids per topic. ``df`` may be the segment-level
     mentions (one row per comment and topic it mentions, stages/segment_topics.py); ``n_items`` (the analysed
     comments) is then the denominator of ``share``. Representative ids: the most central comments that say the
-    topic's name (its subject noun or key phrase, ``says_name`` per row), then the most central others."""
-    ok = _analysed(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, "_primary"]).assign(_close=closeness)
+    topic's name (its subject noun or key phrase, ``says_name`` per row), then the most central others.
+
+    With ``weights``, ``df`` has one row per distinct text (or text and topic) standing for that many comments,
+    and ``expand`` gives a row's comments: every number is the one the comments would give (sizes and counts
+    exactly; means are weighted means), and the representative ids are the same comments."""
+    ok = _weighted(df, [S.ID, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL, "_primary", S.STATUS], closeness,
+                   weights)
     ok = _on_name(ok, says_name)
-    total = max(1, n_items if n_items is not None else len(ok))
+    w = ok["_w"] if weights is not None else None
+    total = max(1, n_items if n_items is not None else len(ok) if w is None else int(w.sum()))
     rows = []
     for _, t in topics.iterrows():
         members = ok[ok[S.TOPIC_ID] == t[S.TOPIC_ID]]
-        rep = members.sort_values(["_says", "_close"], ascending=False, kind="stable")[S.ID].astype(str) \
-            .head(n_repr).tolist()
+        if w is None:
+            rep = members.sort_values(["_says", "_close"], ascending=False, kind="stable")[S.ID].astype(str) \
+                .head(n_repr).tolist()
+            size, mw = len(members), None
+        else:
+            rep = [str(i) for _, i, _ in islice(in_comment_order(members, ["_says", "_close"], expand), n_repr)]
+            size, mw = int(members["_w"].sum()), members["_w"].to_numpy()
         rows.append({
             S.TOPIC_ID: int(t[S.TOPIC_ID]), S.TOPIC_LABEL: t[S.TOPIC_LABEL], "keywords": t["keywords"],
-            "size": len(members), "share": round(len(members) / total, 4),
-            "mean_sentiment": round(float(members[S.SENTIMENT_SCORE].mean()), 4) if len(members) else np.nan,
-            "negative_share": round(float((members[S.SENTIMENT_LABEL] == "negative").mean()), 4) if len(members) else np.nan,
-            "positive_share": round(float((members[S.SENTIMENT_LABEL] == "positive").mean()), 4) if len(members) else np.nan,
+            "size": size, "share": round(size / total, 4),
+            "mean_sentiment": _mean(members[S.SENTIMENT_SCORE], mw),
+            "negative_share": _mean(members[S.SENTIMENT_LABEL] == "negative", mw),
+            "positive_share": _mean(members[S.SENTIMENT_LABEL] == "positive", mw),
             "representative_ids": "|".join(rep),
         })
         if "_primary" in members.columns:  # mentions: how many of them have it as their primary topic
-            rows[-1]["n_primary"] = int(members["_primary"].sum())
+            rows[-1]["n_primary"] = int(members["_primary"].sum() if w is None
+                                        else members.loc[members["_primary"].astype(bool), "_w"].sum())
         for c in COHERENCE_COLUMNS:
             if c in topics.columns:
                 rows[-1][c] = t[c]
@@ -79,41 +137,62 @@ def topic_table(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, n
 
 
 def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, cfg: IssuesConfig,
-                says_name: np.ndarray | None = None) -> pd.DataFrame:
+                says_name: np.ndarray | None = None, weights: np.ndarray | None = None,
+                expand: Expand | None = None) -> pd.DataFrame:
     """``df``: the analysed items, or the segment-level mentions (then a long comment counts for every topic it
     mentions, and its quote for a topic is the part about that topic). ``says_name`` (per row, aligned like the
-    closeness): whether the comment says its topic's name; such comments are quoted first."""
-    ok = _analysed(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE]).assign(_close=closeness)
+    closeness): whether the comment says its topic's name; such comments are quoted first. ``weights`` and
+    ``expand``: ``df`` has one row per distinct text (and topic), as in :func:`topic_table`."""
+    ok = _weighted(df, [S.ID, S.TEXT, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_EVIDENCE, S.STATUS], closeness, weights)
     ok = _on_name(ok, says_name)
     ok = ok.assign(_neg=np.clip(-ok[S.SENTIMENT_SCORE].astype(float), 0, None))
-    total_neg = float(ok["_neg"].sum()) or 1.0
+    weighted = weights is not None
+    if weighted:
+        ok = ok.assign(_wneg=ok["_w"] * ok["_neg"])
+    total_neg = float(ok["_wneg" if weighted else "_neg"].sum()) or 1.0
+    evidence = ok[S.SENTIMENT_EVIDENCE] if S.SENTIMENT_EVIDENCE in ok.columns else None
+    if evidence is not None and weighted:
+        evidence = pd.Series(evidence.to_numpy(), index=ok["_pos"].to_numpy())
     rows = []
     for _, t in topics.iterrows():
         tid = int(t[S.TOPIC_ID])
         if tid < 0:
             continue
         members = ok[ok[S.TOPIC_ID] == tid]
-        if len(members) < cfg.min_items:
+        n_members = int(members["_w"].sum()) if weighted else len(members)
+        if n_members < cfg.min_items:
             continue
         neg = members[members[S.SENTIMENT_SCORE] <= cfg.negative_threshold]
         if neg.empty:
             continue
-        pick = neg.assign(_rank=neg["_neg"] * (0.5 + neg["_close"].clip(lower=0))) \
-            .sort_values(["_says", "_rank"], ascending=False, kind="stable")
+        pick = neg.assign(_rank=neg["_neg"] * (0.5 + neg["_close"].clip(lower=0)))
+        if weighted:  # every comment of the texts, in the order the comments themselves would sort
+            candidates = ((str(i), text, evidence.get(p, "") if evidence is not None else "")
+                          for p, i, text in in_comment_order(pick, ["_says", "_rank"], expand))
+        else:
+            pick = pick.sort_values(["_says", "_rank"], ascending=False, kind="stable")
+            candidates = ((str(r[S.ID]), r[S.TEXT], r.get(S.SENTIMENT_EVIDENCE, "")) for _, r in pick.iterrows())
         quotes, seen = [], set()
-        for _, r in pick.iterrows():
-            q = _quote(r[S.TEXT])
+        for qid, text, why in candidates:
+            q = _quote(text)
             if q in seen:
                 continue
             seen.add(q)
-            quotes.append((str(r[S.ID]), q, r.get(S.SENTIMENT_EVIDENCE, "")))
+            quotes.append((qid, q, why))
             if len(quotes) == cfg.n_quotes:
                 break
+        if weighted:
+            mw = members["_w"].to_numpy()
+            n_neg, mean = int(neg["_w"].sum()), float((mw * members[S.SENTIMENT_SCORE].to_numpy(dtype=float)).sum() / mw.sum())
+            neg_weight = float(members["_wneg"].sum())
+        else:
+            n_neg, mean = len(neg), float(members[S.SENTIMENT_SCORE].mean())
+            neg_weight = float(members["_neg"].sum())
         row = {
-            S.TOPIC_ID: tid, S.TOPIC_LABEL: t[S.TOPIC_LABEL], "n_items": len(members), "n_negative": len(neg),
-            "negative_share": round(len(neg) / len(members), 4),
-            "mean_sentiment": round(float(members[S.SENTIMENT_SCORE].mean()), 4),
-            "priority": round(100 * float(members["_neg"].sum()) / total_neg, 2),
+            S.TOPIC_ID: tid, S.TOPIC_LABEL: t[S.TOPIC_LABEL], "n_items": n_members, "n_negative": n_neg,
+            "negative_share": round(n_neg / n_members, 4),
+            "mean_sentiment": round(mean, 4),
+            "priority": round(100 * neg_weight / total_neg, 2),
             "keywords": t.get("keywords", ""),
         }
         for k in range(cfg.n_quotes):
@@ -158,14 +237,18 @@ def with_changes(topic_tab: pd.DataFrame, issues: pd.DataFrame, changes: pd.Data
     return topic_tab, issues
 
 
-def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str]) -> pd.DataFrame:
-    """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'."""
-    ok = _analysed(df, [S.JOURNEY_STAGE, S.CX_DIMENSIONS])
+def stage_by_dimension(df: pd.DataFrame, dimension_labels: list[str], stage_labels: list[str],
+                       weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Counts of analysed comments per journey stage (rows) and CX dimension (columns), plus 'なし'. ``weights``:
+    the comments each row stands for (one row per distinct text)."""
+    ok_mask = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    ok = df.loc[ok_mask, [S.JOURNEY_STAGE, S.CX_DIMENSIONS]]
+    w = np.ones(len(ok), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)[ok_mask]
     cols = [*dimension_labels, "なし"]
     counts: Counter[tuple[str, str]] = Counter()
-    for stage, dims in zip(ok[S.JOURNEY_STAGE], ok[S.CX_DIMENSIONS]):
+    for stage, dims, n in zip(ok[S.JOURNEY_STAGE], ok[S.CX_DIMENSIONS], w.tolist()):
         for d in [d for d in str(dims).split("|") if d] or ["なし"]:
-            counts[(stage, d)] += 1
+            counts[(stage, d)] += n
     return pd.DataFrame([[counts[(st, d)] for d in cols] for st in stage_labels], index=stage_labels, columns=cols)
 
 

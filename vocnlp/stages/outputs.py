@@ -72,6 +72,25 @@ def write_parquet(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) ->
             w.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
+def write_csv_chunks(chunks, path: Path) -> None:
+    """``write_csv`` of a table given as consecutive chunks (DataFrames with the same columns): the same bytes as
+    writing them concatenated, without ever holding the whole table."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        for k, chunk in enumerate(chunks):
+            neutralise_formulas(chunk).to_csv(f, index=False, header=k == 0, lineterminator="\n")
+
+
+def write_parquet_chunks(chunks, path: Path, schema) -> None:
+    """``write_parquet`` of a table given as consecutive chunks, each one row group, every chunk converted with
+    ``schema`` (the whole table's: a chunk whose cells in a column are all empty keeps that column's type)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(path, schema, compression="snappy") as w:
+        for chunk in chunks:
+            w.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+
+
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
     with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": {"strings_to_formulas": False,
                                                                                "strings_to_urls": False}}) as xw:

@@ -37,10 +37,18 @@ def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
     return float(math.erfc(abs(z) / math.sqrt(2)))
 
 
-def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items: int | None = None) -> pd.DataFrame:
-    """``n_items``: the denominator of ``share`` when ``df`` holds several rows per comment (segment mentions)."""
-    frame = df.loc[df[S.STATUS] == S.STATUS_OK, [key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]]  # not every column
-    n = max(1, n_items if n_items is not None else len(frame))
+def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items: int | None = None,
+                 weights: np.ndarray | None = None) -> pd.DataFrame:
+    """``n_items``: the denominator of ``share`` when ``df`` holds several rows per comment (segment mentions).
+    ``weights``: the comments each row stands for (one row per distinct text): sizes and counts are the sums of
+    the weights, the mean sentiment the weighted mean (the per-comment numbers, in another summation order)."""
+    ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    frame = df.loc[ok, [key, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL]]  # not every column
+    w = None if weights is None else np.asarray(weights, dtype=np.int64)[ok]
+    n = max(1, n_items if n_items is not None else len(frame) if w is None else int(w.sum()))
+    if w is not None:
+        frame = frame.assign(_w=w, _ws=w * frame[S.SENTIMENT_SCORE].to_numpy(dtype=float),
+                             _wn=w * (frame[S.SENTIMENT_LABEL] == "negative").to_numpy())
     if explode_pipe:
         parts: dict = {}  # split once per distinct value; its rows share the list (a million rows, a few values)
 
@@ -53,8 +61,12 @@ def period_stats(df: pd.DataFrame, key: str, explode_pipe: bool = False, n_items
         frame[key] = frame[key].map(split)
         frame = frame.explode(key)
     g = frame.groupby(key, sort=True)
-    out = pd.DataFrame({"size": g.size(), "mean_sentiment": g[S.SENTIMENT_SCORE].mean(),
-                        "negative": g[S.SENTIMENT_LABEL].apply(lambda s: int((s == "negative").sum()))})
+    if w is not None:
+        size = g["_w"].sum()
+        out = pd.DataFrame({"size": size, "mean_sentiment": g["_ws"].sum() / size, "negative": g["_wn"].sum()})
+    else:
+        out = pd.DataFrame({"size": g.size(), "mean_sentiment": g[S.SENTIMENT_SCORE].mean(),
+                            "negative": g[S.SENTIMENT_LABEL].apply(lambda s: int((s == "negative").sum()))})
     out["share"] = out["size"] / n
     out["negative_share"] = out["negative"] / out["size"]
     return out.reset_index().rename(columns={key: "name"})
@@ -135,16 +147,18 @@ def compare_topics(current: pd.DataFrame, n_now: int, previous: pd.DataFrame | N
 
 
 def topic_changes(df: pd.DataFrame, tracked: TrackResult, previous: pd.DataFrame | None, n_prev: int,
-                  hcfg: HistoryConfig, icfg: IssuesConfig, n_items: int | None = None) -> pd.DataFrame:
+                  hcfg: HistoryConfig, icfg: IssuesConfig, n_items: int | None = None,
+                  weights: np.ndarray | None = None) -> pd.DataFrame:
     """This period's topics against the previous period's statistics (``compare_topics``; new topics against
     the baselines tracking measured on last period's comments), with a ``trend`` note each. ``df`` may be the
     segment-level mentions, with ``n_items`` analysed comments (a share is then the share of comments that
     mention the topic)."""
-    current = period_stats(df, S.TOPIC_ID, n_items=n_items).rename(columns={"name": S.TOPIC_ID})
+    current = period_stats(df, S.TOPIC_ID, n_items=n_items, weights=weights).rename(columns={"name": S.TOPIC_ID})
     new = tracked.new_topics
     new_ids = set(new[S.TOPIC_ID].astype(int))
     baselines = dict(zip(new[S.TOPIC_ID].astype(int), new["baseline"].astype(int))) if n_prev else {}
-    n_now = n_items if n_items is not None else int((df[S.STATUS] == S.STATUS_OK).sum())
+    ok = (df[S.STATUS] == S.STATUS_OK).to_numpy()
+    n_now = n_items if n_items is not None else int(ok.sum()) if weights is None else int(np.asarray(weights)[ok].sum())
     changes = compare_topics(current, n_now, previous, n_prev, baselines, new_ids, hcfg, icfg, tracked.merged,
                              tracked.split_from)
     if len(changes):
