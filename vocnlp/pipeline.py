@@ -239,7 +239,7 @@ class _Run:
     model_info: dict = field(default_factory=dict)
     segments: pd.DataFrame | None = None
     # segment-level topics
-    seg: segment_topics.SegmentTopicResult | None = None
+    seg: segment_topics.SegmentTopicResult | None = None  # per distinct text (mentions' _item: the text)
     seg_per_text: segment_topics.SegmentTopicResult | None = None  # the same, once per distinct text
     # insights
     topic_tab: pd.DataFrame | None = None
@@ -502,9 +502,10 @@ def _themes(r: _Run) -> None:
 
 
 def _segment_topics(r: _Run) -> None:
-    """Adds seg (every topic each comment mentions, from its long comments' segments, and the mentions table the
-    topic statistics are computed over), S.TOPIC_IDS on df and ``topic_id`` on the segments table. Computed once
-    per distinct text (its first comment), then given to every comment of that text (segment_topics.for_rows)."""
+    """Adds seg (every topic each distinct text mentions, from its long comments' segments, and the mentions table
+    the topic statistics count, one row per distinct text and topic, weighted by its comments: _topic_rows),
+    S.TOPIC_IDS on df and, through seg_per_text, ``topic_id`` on the segments table. Computed once per distinct
+    text (its first comment); topic_ids and the segments' topics are gathered to every comment of that text."""
     ok_mask = r.ok_mask
     at = np.flatnonzero(ok_mask)  # the analysed rows; their first rows per text are taken without copying the rest
     cols = [S.ID, S.TEXT, S.TEXT_NORM, S.SEGMENTS, S.TOPIC_ID, S.SENTIMENT_SCORE, S.SENTIMENT_LABEL,
