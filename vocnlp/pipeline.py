@@ -218,6 +218,7 @@ class _Run:
     cache: EmbeddingCache | None = None
     X_text: np.ndarray | None = None  # one embedding per distinct analysed text (memory follows distinct texts)
     text_of: np.ndarray | None = None  # per analysed row: its distinct text's index into X_text
+    text_counts: np.ndarray | None = None  # per distinct text: the analysed rows (comments) it stands for
     text_res: TextResults | None = None  # the per-text stages' results, one row per distinct text (per_text)
     text_idx: np.ndarray | None = None  # per row: its distinct text's index into text_res.per_text (-1: not analysed)
     units: list[np.ndarray] | None = None  # per distinct text, its subject units' vectors (segment topics)
@@ -242,6 +243,7 @@ class _Run:
     seg: segment_topics.SegmentTopicResult | None = None  # per distinct text (mentions' _item: the text)
     seg_per_text: segment_topics.SegmentTopicResult | None = None  # the same, once per distinct text
     # insights
+    topic_rows: _TopicRows | None = None  # what the topic statistics count (per distinct text, weighted)
     topic_tab: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
     heat: pd.DataFrame | None = None
@@ -267,7 +269,7 @@ class _Run:
         """``columns`` once per distinct analysed text (its first row, in text order) and the comments each stands
         for: what a count over the analysed rows needs, at the cost of the distinct texts."""
         return (self.rows(columns, at=np.flatnonzero(self.ok_mask)[self.first_rows()]),
-                np.bincount(self.text_of, minlength=len(self.X_text)))
+                self.text_counts)
 
     def all_columns(self) -> list[str]:
         """df's columns and then the per-text ones, in the order the row frame had them when they were joined in."""
@@ -286,7 +288,7 @@ class _Run:
     @property
     def text_weights(self) -> np.ndarray | None:
         """Analysed rows per distinct text, or None when every text is distinct (the per-row code path)."""
-        w = np.bincount(self.text_of, minlength=len(self.X_text))
+        w = self.text_counts
         return None if (w == 1).all() else w
 
     def first_rows(self) -> np.ndarray:
@@ -410,6 +412,7 @@ def _texts(r: _Run) -> None:
     res = engine.map(texts, lambda d, t: r.report("texts", d, t))
     r.text_res, r.text_idx = res, text_idx
     r.X_text, r.text_of = res.X, text_idx[ok].astype(np.int64)
+    r.text_counts = np.bincount(r.text_of, minlength=len(texts))
     r.units = list(res.units) if len(res.units) == len(texts) else None
     r.embed_stats = {"texts": int(ok.sum()), "unique": len(texts), **res.embedding}
     r.text_seconds = res.seconds
@@ -479,7 +482,7 @@ def _themes(r: _Run) -> None:
     # of the comments one by one, at the cost of the distinct texts
     tokens, phrases = _text_words(r)
     nouns = r.nouns  # theme labels prefer nouns
-    topic_of, counts = r.topic_of_text, np.bincount(r.text_of, minlength=len(r.X_text))
+    topic_of, counts = r.topic_of_text, r.text_counts
 
     def words(parent: dict[int, int]) -> dict[int, list[str]]:
         return themes.theme_words(tokens, topic_of, parent, themes.LABEL_CANDIDATES, counts)
@@ -517,10 +520,9 @@ def _segment_topics(r: _Run) -> None:
                                               getattr(r.tr, "reference_mean", None), r.tr.centroids, r.units,
                                               r.text_weights)
     if len(r.text_of) != len(per_text.topic_ids):  # the counts are of comments: the mentions their texts stand for
-        n = np.bincount(r.text_of, minlength=len(per_text.topic_ids))
         m = per_text.mentions["_item"].to_numpy(dtype=int)
         per_text = replace(per_text, params={**per_text.params, "distinct_texts": len(per_text.topic_ids),
-                                             "mentions": int(n[m].sum())})
+                                             "mentions": int(r.text_counts[m].sum())})
     r.seg = per_text  # per distinct text (its mentions' _item): the statistics weigh each by its comments
     r.df[S.TOPIC_IDS] = segment_topics.topic_ids_for_rows(per_text, r.text_of, ok_mask).set_axis(r.df.index)
     r.seg_per_text = per_text  # the segments' topic ids are gathered when the segments table is built
@@ -552,7 +554,7 @@ class _TopicRows:
 
     def expand_with(self, r: _Run):
         order = np.argsort(r.text_of, kind="stable")  # the analysed rows grouped by text, in row order within
-        bounds = np.concatenate([[0], np.cumsum(np.bincount(r.text_of, minlength=len(r.X_text)))])
+        bounds = np.concatenate([[0], np.cumsum(r.text_counts)])
         at = np.flatnonzero(r.ok_mask)
         ids, texts = r.df[S.ID].to_numpy(), r.df[S.TEXT].to_numpy()
         primary = self.frame["_primary"].to_numpy(dtype=bool) if "_primary" in self.frame.columns else \
@@ -574,13 +576,12 @@ class _TopicRows:
 
 def _topic_rows(r: _Run) -> _TopicRows:
     """What topic statistics count (see _TopicRows): the segment-level mentions when computed, else the items."""
-    n = np.bincount(r.text_of, minlength=len(r.X_text))
     if r.seg is None:
         frame, w = r.per_text_rows(r.all_columns())
         return _TopicRows(frame, r.closeness, None, w, np.arange(len(frame)))
     m = r.seg.mentions
     text = m["_item"].to_numpy(dtype=np.int64)
-    return _TopicRows(m, m["_close"].to_numpy(), int(r.ok_mask.sum()), n[text], text)
+    return _TopicRows(m, m["_close"].to_numpy(), int(r.ok_mask.sum()), r.text_counts[text], text)
 
 
 def _says_name(r: _Run, rows: _TopicRows) -> np.ndarray:
@@ -603,7 +604,7 @@ def _says_name(r: _Run, rows: _TopicRows) -> np.ndarray:
 
 def _issues(r: _Run) -> None:
     """Adds the topic table, the ranked issues and the journey x dimension map."""
-    rows = _topic_rows(r)
+    rows = r.topic_rows = _topic_rows(r)
     says, expand = _says_name(r, rows), rows.expand_with(r)
     r.topic_tab = insights.topic_table(rows.frame, r.tr.table, rows.closeness, n_items=rows.n_items, says_name=says,
                                        weights=rows.weights, expand=expand)
@@ -643,7 +644,7 @@ def _compare_with_history(r: _Run) -> None:
     n_prev = 0 if s.previous is None else len(s.previous) if s.previous_weights is None else int(s.previous_weights.sum())
     prev_period = store.previous_period(period)
     hist = store.topic_history(before=period)
-    rows = _topic_rows(r)
+    rows = r.topic_rows
     changes = trends.topic_changes(rows.frame, tr, hist[hist.period == prev_period] if prev_period else None, n_prev,
                                    cfg.history, cfg.issues, n_items=rows.n_items, weights=rows.weights)
     r.topic_tab, r.issues = insights.with_changes(r.topic_tab, r.issues, changes)
@@ -682,6 +683,7 @@ def _items_table(r: _Run) -> None:
     computed) and the row frame's internal columns."""
     if r.seg is not None:
         r.seg = replace(r.seg, mentions=r.seg.mentions.iloc[:0])
+    r.topic_rows = None
     keep = {*r.ing.frame.columns, S.ID, S.TEXT, S.STATUS, S.TOPIC_ID, S.TOPIC_LABEL, S.TOPIC_IDS, S.ROW, S.IS_DUPLICATE}
     r.df = r.df[[c for c in r.df.columns if c in keep]]
     r.row_tables = RowTables(r.df, r.ing, r.cx_set.names, r.text_res, r.text_idx, r.seg_per_text, r.text_of)
@@ -930,10 +932,10 @@ class RowTables:
 
     def items(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """items.csv's rows start..stop (all by default)."""
-        stop = self.n_rows if stop is None else stop
-        at = np.arange(start, stop)
-        return _items_frame(self.df.iloc[start:stop], self.ing, self.cx_labels,
-                            column=lambda c: self._rows([c], at)[c].values)
+        return self._items_at(np.arange(start, self.n_rows if stop is None else stop))
+
+    def _items_at(self, at: np.ndarray) -> pd.DataFrame:
+        return _items_frame(self.df.iloc[at], self.ing, self.cx_labels, column=lambda c: self._rows([c], at)[c].values)
 
     def segments(self, start: int = 0, stop: int | None = None, at: np.ndarray | None = None) -> pd.DataFrame:
         """segments.csv's segments of rows start..stop (all by default), or of the rows at positions ``at``."""
@@ -964,8 +966,8 @@ class RowTables:
         rows plus, for a column that is empty (null) there, the first row that has a value in it."""
         import pyarrow as pa
 
-        rows = list(range(min(self.n_rows, self.chunk_rows)))
-        sample = self.items(0, len(rows))
+        first = np.arange(min(self.n_rows, self.chunk_rows))
+        sample = self._items_at(first)
         schema = pa.Schema.from_pandas(sample, preserve_index=False)
         nulls = [f.name for f in schema if pa.types.is_null(f.type)]
         if not nulls:
@@ -984,10 +986,7 @@ class RowTables:
             more += hit[:1].tolist()
         if not more:
             return schema
-        at = np.array(sorted(set(rows) | set(more)), dtype=np.int64)
-        sample = _items_frame(self.df.iloc[at], self.ing, self.cx_labels,
-                              column=lambda c: self._rows([c], at)[c].values)
-        return pa.Schema.from_pandas(sample, preserve_index=False)
+        return pa.Schema.from_pandas(self._items_at(np.union1d(first, more).astype(np.int64)), preserve_index=False)
 
     def report_items(self) -> pd.DataFrame:
         """The analysed items' columns the report reads (report.render.REPORT_COLUMNS, topic_ids and status),

@@ -181,17 +181,12 @@ def rank_issues(df: pd.DataFrame, topics: pd.DataFrame, closeness: np.ndarray, c
             quotes.append((qid, q, why))
             if len(quotes) == cfg.n_quotes:
                 break
-        if weighted:
-            mw = members["_w"].to_numpy()
-            n_neg, mean = int(neg["_w"].sum()), float((mw * members[S.SENTIMENT_SCORE].to_numpy(dtype=float)).sum() / mw.sum())
-            neg_weight = float(members["_wneg"].sum())
-        else:
-            n_neg, mean = len(neg), float(members[S.SENTIMENT_SCORE].mean())
-            neg_weight = float(members["_neg"].sum())
+        n_neg = int(neg["_w"].sum()) if weighted else len(neg)
+        neg_weight = float(members["_wneg" if weighted else "_neg"].sum())
         row = {
             S.TOPIC_ID: tid, S.TOPIC_LABEL: t[S.TOPIC_LABEL], "n_items": n_members, "n_negative": n_neg,
             "negative_share": round(n_neg / n_members, 4),
-            "mean_sentiment": round(mean, 4),
+            "mean_sentiment": _mean(members[S.SENTIMENT_SCORE], members["_w"].to_numpy() if weighted else None),
             "priority": round(100 * neg_weight / total_neg, 2),
             "keywords": t.get("keywords", ""),
         }
