@@ -121,35 +121,12 @@ def test_umap_reducer_clusters_the_raw_embedding_not_the_hybrid():
 
 
 def test_per_text_result_given_to_every_comment_of_its_text():
-    """for_rows / topic_ids_for_rows / segment_topics_for_rows: a text's mentions, topic ids and segment topics
-    gathered to each comment of it (its own id, its own text as the primary mention's quote), in comment order."""
-    from vocnlp.stages.segment_topics import (
-        SegmentTopicResult,
-        for_rows,
-        segment_topics_for_rows,
-        topic_ids_for_rows,
-    )
+    """topic_ids_for_rows / segment_topics_for_rows: a text's topic ids and segment topics gathered to each comment
+    of it, in comment order."""
+    from vocnlp.stages.segment_topics import SegmentTopicResult, segment_topics_for_rows, topic_ids_for_rows
 
-    m = pd.DataFrame({S.ID: ["t0", "t1", "t1"], "_item": [0, 1, 1], S.TOPIC_ID: [3, 1, 2],
-                      S.SENTIMENT_SCORE: [0.5, -0.2, -0.8], S.SENTIMENT_LABEL: ["positive", "neutral", "negative"],
-                      S.TEXT: ["a", "b c", "c"], "_close": [0.9, 0.8, 0.7], "_primary": [True, True, False],
-                      S.STATUS: "ok", S.SENTIMENT_EVIDENCE: ["e0", "e1", ""]})
-    res = SegmentTopicResult(m, [[3], [1, 2]], [[3], [1, 2]], {})
+    res = SegmentTopicResult(pd.DataFrame(), [[3], [1, 2]], [[3], [1, 2]], {})
     text_of = np.array([1, 0, 1])
-    out = for_rows(res, text_of, pd.Series(["r0", "r1", "r2"]), pd.Series(["B C!", "A!", "b c?"]))
-    got = out.mentions
-    assert got[S.ID].tolist() == ["r0", "r0", "r1", "r2", "r2"]
-    assert got["_item"].tolist() == [0, 0, 1, 2, 2]
-    assert got[S.TOPIC_ID].tolist() == [1, 2, 3, 1, 2]
-    assert got[S.TEXT].tolist() == ["B C!", "c", "A!", "b c?", "c"]  # primary: the comment; else the part quoted
-    assert got[S.SENTIMENT_EVIDENCE].tolist() == ["e1", "", "e0", "e1", ""]
-    assert list(got.columns) == list(m.columns)
-    assert out.topic_ids == [[1, 2], [3], [1, 2]]
-    # the run frame's whole columns read in place (``rows``: each comment's row), as objects or Arrow strings
-    for dtype in (object, "str"):
-        ids, texts = pd.Series(["x", "r0", "r1", "y", "r2"], dtype=dtype), pd.Series(["-", "B C!", "A!", "-", "b c?"])
-        inplace = for_rows(res, text_of, ids, texts.astype(dtype), rows=np.array([1, 2, 4])).mentions
-        pd.testing.assert_frame_equal(inplace.astype(object), got.astype(object))
     ok = np.array([True, False, True, True])
     assert topic_ids_for_rows(res, text_of, ok).tolist() == ["1|2", "", "3", "1|2"]
     assert segment_topics_for_rows(res, text_of).tolist() == [1, 2, 3, 1, 2]

@@ -118,8 +118,8 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     (:func:`unit_vectors`; empty for a comment of one unit); without them the long comments' segments are
     embedded here with ``embed``. ``raw_centroids`` (the topic result's, in the raw normalised space) give each
     mention's closeness, which picks representative comments and quotes. ``weights``: the rows are distinct
-    texts (one row each), standing for that many comments; :func:`for_rows` then gives every comment its text's
-    result."""
+    texts (one row each), standing for that many comments; :func:`topic_ids_for_rows` and
+    :func:`segment_topics_for_rows` then give every comment its text's topic ids and segment topics."""
     n = len(df)
     assign = df[S.TOPIC_ID].to_numpy(dtype=int)
     segs = df[S.SEGMENTS].tolist()
@@ -211,49 +211,6 @@ def assign_segments(df: pd.DataFrame, X: np.ndarray, cfg: SegmentTopicsConfig, b
     return SegmentTopicResult(mentions, topic_ids, seg_topics, params)
 
 
-def for_rows(res: SegmentTopicResult, text_of: np.ndarray, ids, texts, rows: np.ndarray | None = None) -> SegmentTopicResult:
-    """``res`` computed once per distinct text (its ``_item`` numbers the texts), given to every analysed comment:
-    ``text_of`` is each comment's text, ``ids`` and ``texts`` (Series or arrays) its id and (masked) text, which
-    its primary mention quotes: one per analysed comment, or, with ``rows`` (each analysed comment's position in
-    them), whole columns of the run's frame, read in place. Mentions stay in comment order, each comment's in its
-    text's order, as a per-comment run lists them. The per-comment columns are gathered column by column (string
-    columns stay in Arrow: no Python string per comment, and the quotes are gathered once, from the comments'
-    texts and the texts' own quotes together), and ``topic_ids`` / ``segment_topics`` share the texts' lists."""
-    if len(text_of) == len(res.topic_ids) and np.array_equal(text_of, np.arange(len(text_of))):
-        return res  # every comment its own text
-    m = res.mentions
-    counts = np.bincount(m["_item"].to_numpy(dtype=int), minlength=len(res.topic_ids)) if len(m) else \
-        np.zeros(len(res.topic_ids), dtype=int)
-    starts = np.cumsum(counts) - counts
-    k = counts[text_of]
-    item = np.repeat(np.arange(len(text_of)), k)
-    take = np.repeat(starts[text_of], k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
-    out = m.drop(columns=[S.ID, S.TEXT]).take(take).reset_index(drop=True)
-    out["_item"] = item
-    ids, texts = pd.Series(ids).reset_index(drop=True), pd.Series(texts).reset_index(drop=True)
-    at = item if rows is None else np.asarray(rows, dtype=np.int64)[item]  # each mention's comment in ids / texts
-    out[S.ID] = ids.take(at).reset_index(drop=True)
-    out[S.TEXT] = _gather(out["_primary"].to_numpy(dtype=bool), texts, at, m[S.TEXT], take)
-    out = out[list(m.columns)]
-    return SegmentTopicResult(out, [res.topic_ids[j] for j in text_of], [res.segment_topics[j] for j in text_of],
-                              {**res.params, "distinct_texts": len(res.topic_ids), "mentions": len(out)})
-
-
-def _gather(cond: np.ndarray, a: pd.Series, at: np.ndarray, b: pd.Series, take: np.ndarray) -> pd.Series:
-    """``a[at]`` where ``cond``, else ``b[take]``: one gather over both (in Arrow when both are Arrow strings, so
-    only the result is materialised; else as objects)."""
-    idx = np.where(cond, at, len(a) + take)
-    if isinstance(a.array, pd.arrays.ArrowStringArray) and isinstance(b.array, pd.arrays.ArrowStringArray) \
-            and a.dtype == b.dtype:
-        import pyarrow as pa
-
-        pa_a, pa_b = pa.array(a.array), pa.array(b.array)
-        if pa_a.type == pa_b.type:
-            both = pa.chunked_array([pa_a, pa_b], type=pa_a.type)
-            return pd.Series(pd.array(both.take(pa.array(idx, type=pa.int64())), dtype=a.dtype))
-    return pd.Series(np.concatenate([a.to_numpy(dtype=object), b.to_numpy(dtype=object)])[idx])
-
-
 def topic_ids_for_rows(res: SegmentTopicResult, text_of: np.ndarray, ok_mask: np.ndarray) -> pd.Series:
     """items.csv's ``topic_ids`` for every row (\"\" for rows not analysed), from ``res`` computed per distinct text:
     each text's ids joined once and gathered (in Arrow, no string per row)."""
@@ -279,5 +236,5 @@ def join_ids(ids: list[int]) -> str:
     return "|".join(str(t) for t in ids)
 
 
-__all__ = ["SegmentTopicResult", "assign_segments", "for_rows", "join_ids", "pool", "segment_topics_for_rows",
+__all__ = ["SegmentTopicResult", "assign_segments", "join_ids", "pool", "segment_topics_for_rows",
            "segment_weights", "subject_units", "topic_ids_for_rows", "unit_groups", "unit_vectors"]
