@@ -9,8 +9,10 @@ import re
 import pandas as pd
 import pyarrow.parquet as pq
 
+from vocnlp import schema as S
 from vocnlp.config import load_config
 from vocnlp.pipeline import analyze
+from vocnlp.report.render import WEIGHT
 from vocnlp.stages import outputs
 
 from .conftest import SAMPLE_DIR
@@ -57,6 +59,10 @@ def test_chunked_items_and_segments_are_the_whole_tables(tmp_path, monkeypatch):
     assert (whole_items["status"].iloc[-5:] != "ok").all()
     copies = whole_items.iloc[-45:-5]
     assert copies.loc[copies.status == "ok", "duplicate"].all() and (copies.status == "ok").sum() >= 30
+    # the report reads one row per distinct analysed text, standing for its comments
+    report = res._row_tables.report_items()
+    assert report[S.TEXT].is_unique and report[WEIGHT].sum() == res.manifest["counts"]["analysed"]
+    assert report[WEIGHT].max() == 2 and report.index.is_monotonic_increasing
 
 
 def test_a_run_of_one_chunk_writes_as_before(tmp_path):

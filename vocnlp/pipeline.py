@@ -44,7 +44,7 @@ from .history import N_ROWS, HistoryStore
 from .japanese import nouns_among
 from .labels import LabelSet
 from .periods import choose_for_run, parse_period
-from .report.render import REPORT_COLUMNS, ReportData, render_report
+from .report.render import REPORT_COLUMNS, WEIGHT, ReportData, render_report
 from .stages import (
     clean,
     codes,
@@ -141,7 +141,7 @@ class Analysis:
     def report_html(self) -> str:
         """The self-contained report (report.html) as a string."""
         m, cfg = self.manifest, self.config
-        if self._streamed():  # the report reads a few columns of the analysed items and some comments' segments
+        if self._row_tables is not None:  # one row per distinct analysed text, and the segments the report quotes
             items, segments = self._row_tables.report_items(), self._row_tables.report_segments()
         else:
             items, segments = self.items, self.segments
@@ -158,8 +158,8 @@ class Analysis:
             with outputs.AtomicRunDir(output_dir) as tmp:
                 if self._streamed():
                     rt = self._row_tables
-                    outputs.write_csv_chunks(rt.item_chunks(), tmp / "items.csv")
-                    outputs.write_parquet_chunks(rt.item_chunks(), tmp / "items.parquet", rt.items_schema())
+                    outputs.write_csv_and_parquet_chunks(rt.item_chunks(), tmp / "items.csv", tmp / "items.parquet",
+                                                         rt.items_schema())
                     outputs.write_csv_chunks(rt.segment_chunks(), tmp / "segments.csv")
                 else:
                     outputs.write_csv(self.items, tmp / "items.csv")
@@ -988,22 +988,30 @@ class RowTables:
             return schema
         return pa.Schema.from_pandas(self._items_at(np.union1d(first, more).astype(np.int64)), preserve_index=False)
 
+    def _first_rows(self) -> np.ndarray:
+        """Per distinct analysed text, the position of its first row (in text order)."""
+        return np.flatnonzero(self.text_idx >= 0)[np.unique(self.text_of, return_index=True)[1]]
+
     def report_items(self) -> pd.DataFrame:
-        """The analysed items' columns the report reads (report.render.REPORT_COLUMNS, topic_ids and status),
-        indexed by row as in the items table."""
-        at = np.flatnonzero(self.text_idx >= 0)
+        """What the report reads of the analysed items: one row per distinct text (its first comment: the columns
+        report.render.REPORT_COLUMNS, topic_ids and status) with render.WEIGHT, the comments it stands for, indexed
+        by row as in the items table. The report counts comments and quotes distinct texts, at the cost of the
+        distinct texts whatever the number of rows."""
+        at = self._first_rows()
         cols = [S.STATUS, *REPORT_COLUMNS, *([S.TOPIC_IDS] if S.TOPIC_IDS in self.df.columns else [])]
-        return self._rows(cols, at).set_axis(pd.RangeIndex(self.n_rows)[at] if len(at) else at)
+        items = self._rows(cols, at).set_axis(pd.RangeIndex(self.n_rows)[at] if len(at) else at)
+        items[WEIGHT] = np.bincount(self.text_of, minlength=len(at)) if len(at) else np.zeros(0, dtype=np.int64)
+        return items
 
     def report_segments(self) -> pd.DataFrame:
-        """The segments the report quotes: those of every comment whose id is the id of a comment that mentions
-        several topics (what the report reads of the whole segments table)."""
+        """The segments the report quotes: those of every comment whose id is the id of a text's first comment that
+        mentions several topics (what the report reads of the whole segments table)."""
         if S.TOPIC_IDS not in self.df.columns:
             return self.segments(at=np.zeros(0, dtype=np.int64))
-        ok = (self.text_idx >= 0)
-        multi = ok & self.df[S.TOPIC_IDS].astype(str).str.contains("|", regex=False).to_numpy()
+        first = self._first_rows()
+        multi = first[self.df[S.TOPIC_IDS].iloc[first].astype(str).str.contains("|", regex=False).to_numpy()]
         ids = self.df[S.ID]
-        return self.segments(at=np.flatnonzero(ids.isin(set(ids[multi])).to_numpy()))
+        return self.segments(at=np.flatnonzero(ids.isin(set(ids.iloc[multi])).to_numpy()))
 
 
 # -- what the history stores for a period ------------------------------------------------------------

@@ -107,6 +107,38 @@ def test_drill_down_quotes_the_secondary_mentions_behind_a_topics_count():
     assert no_seg[0]["mentions"][0]["text"] == "配送が遅い。アプリも落ちる。"
 
 
+def test_a_row_standing_for_several_comments_counts_them_and_is_quoted_once():
+    """The report's items are one row per distinct text with WEIGHT, the comments it stands for: counts, stage
+    rows and shares are those of the comments (as if each copy were a row), and a text is quoted once."""
+    from vocnlp import schema as S
+    from vocnlp.report.render import WEIGHT, _drill, _stage_rows
+
+    ok = pd.DataFrame({S.ID: ["a", "b", "c", "d"],
+                       S.TEXT: ["アプリが開かない。", "配送が遅い。アプリも落ちる。", "配送は早い。", "ログインできない。"],
+                       S.TOPIC_ID: [0, 1, 1, 0], S.TOPIC_IDS: ["0", "1|0", "1", "0"],
+                       S.JOURNEY_STAGE: ["使用", "購入", "購入", "使用"],
+                       S.SENTIMENT_LABEL: ["negative", "negative", "positive", "negative"],
+                       S.SENTIMENT_SCORE: [-0.9, -0.5, 0.8, -0.4]})
+    n = [5, 2, 1, 1]
+    copies = ok.loc[ok.index.repeat(n)].reset_index(drop=True)  # every comment as its own row, ids made unique
+    copies[S.ID] = [f"{i}-{k}" for i, k in zip(copies[S.ID], copies.groupby(S.ID).cumcount())]
+    weighted = ok.assign(**{WEIGHT: n})
+    topics = pd.DataFrame({S.TOPIC_ID: [0, 1], "lineage": ["", ""]})
+    rows = [{"topic_id": 0, "topic_label": "アプリの不具合", "size": 8}, {"topic_id": 1, "topic_label": "配送", "size": 3}]
+    words = words_for("ja", None)
+    for a, b in zip(_stage_rows(weighted, ["使用", "購入"]), _stage_rows(copies, ["使用", "購入"]), strict=True):
+        assert a.pop("mean") == pytest.approx(b.pop("mean")) and a == b
+    w = {d["topic_id"]: d for d in _drill(rows, weighted, topics, words, {}, None)}
+    c = {d["topic_id"]: d for d in _drill(rows, copies, topics, words, {}, None)}
+    for t in (0, 1):
+        assert (w[t]["n_primary"], w[t]["n_mentions"], w[t]["stages"]) == \
+            (c[t]["n_primary"], c[t]["n_mentions"], c[t]["stages"])
+    assert w[0]["n_primary"] == 6 and w[0]["n_mentions"] == 2 and w[0]["stages"] == {"使用": 6, "購入": 2}
+    quoted = [e["text"] for e in w[0]["examples"]]
+    assert quoted == ["アプリが開かない。", "ログインできない。"]  # each text once
+    assert [e["text"] for e in c[0]["examples"]].count("アプリが開かない。") > 1  # row by row, its copies crowd it
+
+
 def test_a_mixed_themes_badge_lists_its_sub_topics():
     """A topic in a mixed theme (named 「…など」: no word most of its comments share) carries a badge with the
     theme's biggest sub-topics, not a single word that reads as the topic's subject; other themes keep their label."""

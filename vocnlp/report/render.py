@@ -188,15 +188,40 @@ def _heat_view(heat: pd.DataFrame) -> dict:
                      for st in heat.index]}
 
 
+WEIGHT = "_n"  # in the report's items: the comments a row stands for (a run hands one row per distinct text)
+
+
+def _weights(df: pd.DataFrame) -> np.ndarray:
+    """Each row's comments: its WEIGHT, or 1 per row."""
+    return df[WEIGHT].to_numpy(dtype=np.int64) if WEIGHT in df.columns else np.ones(len(df), dtype=np.int64)
+
+
+def _share(mask: pd.Series, w: np.ndarray) -> float:
+    """The comments' share where ``mask`` holds (rows weighted by their comments)."""
+    return float((mask.to_numpy(dtype=bool) * w).sum() / w.sum())
+
+
+def _weighted_mean(values: pd.Series, w: np.ndarray) -> float:
+    v = values.to_numpy(dtype=float)
+    has = ~np.isnan(v)
+    return float((v[has] * w[has]).sum() / w[has].sum()) if has.any() else float("nan")
+
+
+def _counts(values: pd.Series, w: np.ndarray) -> pd.Series:
+    """``value_counts`` of the comments: each row's value counted once per comment it stands for."""
+    return values.repeat(w).value_counts()
+
+
 def _stage_rows(ok: pd.DataFrame, stage_names: list[str]) -> list[dict]:
     rows = []
     for st in stage_names:
         m = ok[ok[S.JOURNEY_STAGE] == st]
         if len(m):
-            rows.append({"stage": st, "n": len(m), "neg": float((m[S.SENTIMENT_LABEL] == "negative").mean()),
-                         "neu": float((m[S.SENTIMENT_LABEL] == "neutral").mean()),
-                         "pos": float((m[S.SENTIMENT_LABEL] == "positive").mean()),
-                         "mean": float(m[S.SENTIMENT_SCORE].mean())})
+            w = _weights(m)
+            rows.append({"stage": st, "n": int(w.sum()), "neg": _share(m[S.SENTIMENT_LABEL] == "negative", w),
+                         "neu": _share(m[S.SENTIMENT_LABEL] == "neutral", w),
+                         "pos": _share(m[S.SENTIMENT_LABEL] == "positive", w),
+                         "mean": _weighted_mean(m[S.SENTIMENT_SCORE], w)})
     return rows
 
 
@@ -222,15 +247,15 @@ def _mentions(ok: pd.DataFrame, segments: pd.DataFrame | None) -> pd.DataFrame:
     """The secondary mentions: one row per (comment, topic) where the comment's ``topic_ids`` name a topic other
     than its primary one, with the comment's segments about that topic joined in order (``quote``) and their mean
     sentiment; the whole comment when the segments table has no topics. Columns: id, topic, quote, score, primary,
-    stage."""
-    cols = [S.ID, "topic", "quote", "score", "primary", "stage"]
+    stage, and WEIGHT (the comments the row stands for)."""
+    cols = [S.ID, "topic", "quote", "score", "primary", "stage", WEIGHT]
     if S.TOPIC_IDS not in ok.columns or not len(ok):
         return pd.DataFrame(columns=cols)
     multi = ok[ok[S.TOPIC_IDS].astype(str).str.contains("|", regex=False)]
     if not len(multi):
         return pd.DataFrame(columns=cols)
     pairs = multi[[S.ID, S.TOPIC_ID, S.TEXT, S.JOURNEY_STAGE, S.SENTIMENT_SCORE]].assign(
-        topic=multi[S.TOPIC_IDS].astype(str).str.split("|").str[1:]).explode("topic")
+        **{WEIGHT: _weights(multi)}, topic=multi[S.TOPIC_IDS].astype(str).str.split("|").str[1:]).explode("topic")
     pairs["topic"] = pairs["topic"].astype(int)
     pairs = pairs[pairs["topic"] != pairs[S.TOPIC_ID]]
     quotes = pd.DataFrame(columns=[S.ID, "topic", "quote", "seg_score"])
@@ -270,11 +295,12 @@ def _drill(topic_rows: list[dict], ok: pd.DataFrame, topics: pd.DataFrame, words
         quoted = [{"id": r[S.ID], "text": clip(str(r["quote"]), 160), "score": _num(r["score"]),
                    "of": words["mention_of"].replace("{label}", str(labels.get(int(r["primary"]), r["primary"])))}
                   for _, r in picked.iterrows()]
-        stages = pd.concat([members[S.JOURNEY_STAGE], m["stage"]]).value_counts().head(3).to_dict()
+        stages = _counts(pd.concat([members[S.JOURNEY_STAGE], m["stage"]]),
+                         np.concatenate([_weights(members), _weights(m)])).head(3).to_dict()
         row = topics[topics[S.TOPIC_ID] == t["topic_id"]].iloc[0]
         out.append({**t, "lineage": words["lineage"].get(str(row.get("lineage", "")), ""),
-                    "trend": trend.get(t["topic_id"], ""), "examples": examples, "n_primary": len(members),
-                    "n_mentions": len(m), "mentions": quoted, "stages": stages})
+                    "trend": trend.get(t["topic_id"], ""), "examples": examples, "n_primary": int(_weights(members).sum()),
+                    "n_mentions": int(_weights(m).sum()), "mentions": quoted, "stages": stages})
     return out
 
 
@@ -293,9 +319,10 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
     words = words_for(cfg.report.language, data.period)
     # only the columns the report reads: a copy of every column of a million items would double the run's memory
-    cols = REPORT_COLUMNS + ([S.TOPIC_IDS] if S.TOPIC_IDS in data.items.columns else [])
+    cols = REPORT_COLUMNS + [c for c in (S.TOPIC_IDS, WEIGHT) if c in data.items.columns]
     ok = data.items.loc[data.items[S.STATUS] == S.STATUS_OK, cols]
-    n_ok = max(1, len(ok))
+    w_ok = _weights(ok)
+    n_ok = max(1, int(w_ok.sum()))
     stage_names = list(data.heat.index)
     topic_rows = _topic_rows(data.topics)
     trend = _trends_by_topic(data.topics, words)
@@ -317,7 +344,7 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
         trends=trends, themes=groups, unthemed=[t for t in topic_rows if t["parent_id"] < 0] if groups else topic_rows,
         input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=data.counts,
-        sent={lab: float((ok[S.SENTIMENT_LABEL] == lab).sum()) / n_ok for lab in S.SENTIMENT_LABELS},
+        sent={lab: float(((ok[S.SENTIMENT_LABEL] == lab).to_numpy() * w_ok).sum()) / n_ok for lab in S.SENTIMENT_LABELS},
         topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0), issues=issue_rows,
         heat=_heat_view(data.heat), stages=_stage_rows(ok, stage_names), warnings=data.warnings,
         masked=cfg.privacy.mask_pii,

@@ -94,8 +94,10 @@ def run(df: pd.DataFrame, text_column: str, cfg: CleanConfig, privacy: PrivacyCo
         displays.append(display)
         pii_counts.append(n_pii)
         duplicates.append(False)
-    shared = {S.TEXT_RAW: raw, S.TEXT_NORM: norms}  # internal columns as objects: the rows of one text share
-    out = df.assign(**{k: pd.Series(v, index=df.index, dtype=object) for k, v in shared.items()},  # its string
+    # the text columns as objects: the rows of one text share its strings (pandas' own string dtype would copy
+    # every row's text: 150 MB at a million rows, and again in every copy of the column a later stage takes)
+    shared = {S.TEXT_RAW: raw, S.TEXT_NORM: norms}
+    out = df.assign(**{k: pd.Series(v, index=df.index, dtype=object) for k, v in shared.items()},
                     **{S.STATUS: statuses, S.PII_COUNT: pii_counts, S.IS_DUPLICATE: duplicates})
-    out[S.TEXT] = displays
+    out[S.TEXT] = pd.Series(displays, index=df.index, dtype=object)
     return out, totals

@@ -80,14 +80,17 @@ def write_csv_chunks(chunks, path: Path) -> None:
             neutralise_formulas(chunk).to_csv(f, index=False, header=k == 0, lineterminator="\n")
 
 
-def write_parquet_chunks(chunks, path: Path, schema) -> None:
-    """``write_parquet`` of a table given as consecutive chunks, each one row group, every chunk converted with
-    ``schema`` (the whole table's: a chunk whose cells in a column are all empty keeps that column's type)."""
+def write_csv_and_parquet_chunks(chunks, csv_path: Path, parquet_path: Path, schema) -> None:
+    """``write_csv_chunks`` of a table given as consecutive chunks, and its Parquet file, each chunk built once and
+    written to both: one row group per chunk, every chunk converted with ``schema`` (the whole table's: a chunk
+    whose cells in a column are all empty keeps that column's type)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with pq.ParquetWriter(path, schema, compression="snappy") as w:
-        for chunk in chunks:
+    with open(csv_path, "w", encoding="utf-8-sig", newline="") as f, \
+            pq.ParquetWriter(parquet_path, schema, compression="snappy") as w:
+        for k, chunk in enumerate(chunks):
+            neutralise_formulas(chunk).to_csv(f, index=False, header=k == 0, lineterminator="\n")
             w.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
 
 
