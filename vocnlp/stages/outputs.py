@@ -20,23 +20,37 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _is_formula(v) -> bool:
+    if not (isinstance(v, str) and v.startswith(FORMULA_START)):
+        return False
+    try:
+        float(v)
+        return False  # "-3" is a number, not a formula
+    except ValueError:
+        return True
+
+
 def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula. Numeric columns stay numbers."""
-    out = df.copy()
-    for c in out.columns:
-        if not (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+    """Prefix text cells that a spreadsheet would run as a formula. Numeric columns stay numbers. Each column's
+    distinct values are checked once (a million rows of a few channels are a few checks); a column without such a
+    cell is passed through as it is, and the frame is copied only when a cell changes."""
+    out = df
+    for c in df.columns:
+        col = df[c]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
             continue
-
-        def fix(v):
-            if isinstance(v, str) and v.startswith(FORMULA_START):
-                try:
-                    float(v)
-                    return v  # "-3" is a number, not a formula
-                except ValueError:
-                    return "'" + v
-            return v
-
-        out[c] = out[c].map(fix)
+        try:
+            codes, uniques = pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col)
+            bad = np.fromiter((_is_formula(v) for v in uniques), dtype=bool, count=len(uniques))
+            rows = np.flatnonzero(bad[codes] & (codes >= 0)) if bad.any() else codes[:0]
+        except TypeError:  # unhashable cells (lists): checked one by one
+            rows = np.flatnonzero(np.fromiter((_is_formula(v) for v in col), dtype=bool, count=len(col)))
+        if len(rows):
+            if out is df:
+                out = df.copy()
+            values = out[c].to_numpy(dtype=object).copy()
+            values[rows] = ["'" + v for v in values[rows]]
+            out[c] = pd.Series(values, index=out.index, dtype=object if col.dtype == object else col.dtype)
     return out
 
 
