@@ -38,3 +38,21 @@ def test_chunked_parquet_holds_the_same_table(tmp_path):
     assert pq.ParquetFile(tmp_path / "chunks.parquet").num_row_groups == 8
     back = pd.read_parquet(tmp_path / "chunks.parquet")
     pd.testing.assert_frame_equal(back, pd.read_parquet(tmp_path / "pandas.parquet"))
+
+
+def test_formulas_neutralised_in_every_row_whatever_the_column_holds():
+    """Each column's distinct values are checked once; every row holding a formula gets the apostrophe, numbers
+    ("-3"), missing cells and non-text columns pass unchanged, list cells are checked one by one, and a frame
+    without formulas is returned as it is."""
+    df = pd.DataFrame({"a": pd.Series(["=1+2", "x", "=1+2", None, "-3"], dtype=object),
+                       "b": [1, 2, 3, 4, 5],
+                       "c": pd.Series(["@x", "y", "\tz", "@x", "-"], dtype="str"),
+                       "d": pd.Series([[1], ["=a"], "+b", [], None], dtype=object)})
+    out = outputs.neutralise_formulas(df)
+    assert out["a"].tolist()[:3] == ["'=1+2", "x", "'=1+2"] and out["a"].iloc[3] is None and out["a"].iloc[4] == "-3"
+    assert out["b"].tolist() == [1, 2, 3, 4, 5] and out["b"].dtype == df["b"].dtype
+    assert out["c"].tolist() == ["'@x", "y", "'\tz", "'@x", "'-"] and out["c"].dtype == df["c"].dtype
+    assert out["d"].tolist() == [[1], ["=a"], "'+b", [], None]
+    assert df["a"].iloc[0] == "=1+2"  # the caller's frame is not changed
+    clean = df[["b"]].assign(t=["x"] * 5)
+    assert outputs.neutralise_formulas(clean) is clean
