@@ -154,3 +154,9 @@ def test_a_mixed_themes_badge_lists_its_sub_topics():
     assert badges == {"店員さんなど": "店員さんなど（店員さん・毛布、駐車場・家具）",
                       "配送など": "配送など（配送・依頼、電気ケトル・詫び ほか 1 トピック）"}
     assert _mixed_badges(rows, words_for("en", None))["配送など"] == "配送など (配送・依頼, 電気ケトル・詫び and 1 more)"
+
+
+def test_counts_are_printed_with_thousands_separators():
+    from vocnlp.report.render import _thousands
+
+    assert [_thousands(v) for v in (330, 1000000, 994622.0, None)] == ["330", "1,000,000", "994,622", "None"]

@@ -311,12 +311,21 @@ def _driver_name(drivers: dict | None, words: dict) -> str:
     return words["impact_on"].replace("{what}", what)
 
 
+def _thousands(v) -> str:
+    """A count as the report prints it, thousands separated (1,000,000; 330 stays 330)."""
+    try:
+        return f"{int(v):,}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
 REPORT_COLUMNS = [S.ID, S.TEXT, S.TOPIC_ID, S.JOURNEY_STAGE, S.SENTIMENT_LABEL, S.SENTIMENT_SCORE]
 
 
 def render_report(data: ReportData, cfg: RunConfig) -> str:
     """The self-contained HTML report, in ``report.language``, titled after the period's kind."""
     env = Environment(loader=PackageLoader("vocnlp", "report"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["num"] = _thousands
     words = words_for(cfg.report.language, data.period)
     # only the columns the report reads: a copy of every column of a million items would double the run's memory
     cols = REPORT_COLUMNS + [c for c in (S.TOPIC_IDS, WEIGHT) if c in data.items.columns]
