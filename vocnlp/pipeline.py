@@ -158,8 +158,7 @@ class Analysis:
             with outputs.AtomicRunDir(output_dir) as tmp:
                 if self._streamed():
                     rt = self._row_tables
-                    outputs.write_csv_and_parquet_chunks(rt.item_chunks(), tmp / "items.csv", tmp / "items.parquet",
-                                                         rt.items_schema())
+                    outputs.write_csv_chunks(rt.item_chunks(), tmp / "items.csv", tmp / "items.parquet", rt.items_schema())
                     outputs.write_csv_chunks(rt.segment_chunks(), tmp / "segments.csv")
                 else:
                     outputs.write_csv(self.items, tmp / "items.csv")

@@ -40,7 +40,7 @@ def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
         if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
             continue
         try:
-            codes, uniques = pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col)
+            codes, uniques = pd.factorize(col)
             bad = np.fromiter((_is_formula(v) for v in uniques), dtype=bool, count=len(uniques))
             rows = np.flatnonzero(bad[codes] & (codes >= 0)) if bad.any() else codes[:0]
         except TypeError:  # unhashable cells (lists): checked one by one
@@ -63,10 +63,7 @@ def write_csv(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) -> Non
     if len(df) <= chunk_rows:
         neutralise_formulas(df).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
         return
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        for start in range(0, len(df), chunk_rows):
-            neutralise_formulas(df.iloc[start:start + chunk_rows]).to_csv(f, index=False, header=start == 0,
-                                                                          lineterminator="\n")
+    write_csv_chunks((df.iloc[start:start + chunk_rows] for start in range(0, len(df), chunk_rows)), path)
 
 
 def write_parquet(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) -> None:
@@ -86,26 +83,23 @@ def write_parquet(df: pd.DataFrame, path: Path, chunk_rows: int = CHUNK_ROWS) ->
             w.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
 
 
-def write_csv_chunks(chunks, path: Path) -> None:
+def write_csv_chunks(chunks, path: Path, parquet_path: Path | None = None, schema=None) -> None:
     """``write_csv`` of a table given as consecutive chunks (DataFrames with the same columns): the same bytes as
-    writing them concatenated, without ever holding the whole table."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
-        for k, chunk in enumerate(chunks):
-            neutralise_formulas(chunk).to_csv(f, index=False, header=k == 0, lineterminator="\n")
+    writing them concatenated, without ever holding the whole table. With ``parquet_path`` each chunk is also
+    written there, built once for both files: one row group per chunk, every chunk converted with ``schema`` (the
+    whole table's: a chunk whose cells in a column are all empty keeps that column's type)."""
+    import contextlib
 
-
-def write_csv_and_parquet_chunks(chunks, csv_path: Path, parquet_path: Path, schema) -> None:
-    """``write_csv_chunks`` of a table given as consecutive chunks, and its Parquet file, each chunk built once and
-    written to both: one row group per chunk, every chunk converted with ``schema`` (the whole table's: a chunk
-    whose cells in a column are all empty keeps that column's type)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as f, \
-            pq.ParquetWriter(parquet_path, schema, compression="snappy") as w:
+    with open(path, "w", encoding="utf-8-sig", newline="") as f, \
+            (pq.ParquetWriter(parquet_path, schema, compression="snappy") if parquet_path else
+             contextlib.nullcontext()) as w:
         for k, chunk in enumerate(chunks):
             neutralise_formulas(chunk).to_csv(f, index=False, header=k == 0, lineterminator="\n")
-            w.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+            if w is not None:
+                w.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
 
 
 def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
