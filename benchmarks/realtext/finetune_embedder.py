@@ -329,7 +329,7 @@ def train(a) -> None:
         print(f"LoRA rank {a.lora}: {sum(q.numel() for q in model.lora.parameters()):,} parameters", flush=True)
     n, steps = len(d), int(a.epochs * len(d) / a.bs)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
-    print(f"{n} rows, {steps} steps, loss {a.loss}", flush=True)
+    print(f"{n} rows, {steps} steps, loss {a.loss}, tasks {','.join(a.tasks)}", flush=True)
     t0, step = time.time(), 0
     while step < steps:  # batches of similar length (less padding), in random order
         batches = []
@@ -345,14 +345,15 @@ def train(a) -> None:
             z = F.normalize(model(*pad([ids_all[j] for j in b])), dim=-1)
             if a.loss == "supcon":
                 eye = torch.eye(len(b), dtype=torch.bool)
-                loss = (supcon(z, ys[b], ys[b] >= 0, eye) + supcon(z, yn[b], yn[b] >= 0, eye)
-                        + supcon(z, yc[b], cv[b], eye))
+                loss = sum(supcon(z, y, ok, eye) for task, y, ok in (("stage", ys[b], ys[b] >= 0),
+                                                                      ("sentiment", yn[b], yn[b] >= 0),
+                                                                      ("cx", yc[b], cv[b])) if task in a.tasks)
             else:
                 e = z * 20
                 lc = F.binary_cross_entropy_with_logits(heads["cx"](e), yc[b], reduction="none").mean(1)
-                loss = (F.cross_entropy(heads["stage"](e), ys[b], ignore_index=-100)
-                        + F.cross_entropy(heads["sent"](e), yn[b], ignore_index=-100)
-                        + (lc * cv[b]).sum() / cv[b].sum().clamp(min=1))
+                loss = (F.cross_entropy(heads["stage"](e), ys[b], ignore_index=-100) * ("stage" in a.tasks)
+                        + F.cross_entropy(heads["sent"](e), yn[b], ignore_index=-100) * ("sentiment" in a.tasks)
+                        + (lc * cv[b]).sum() / cv[b].sum().clamp(min=1) * ("cx" in a.tasks))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -407,6 +408,8 @@ def main() -> None:
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tasks", default="stage,sentiment,cx", type=lambda v: v.split(","),
+                    help="the tasks whose labels shape the embedding (comma-separated)")
     ap.add_argument("--lora", type=int, default=0, help="train rank-N updates of the linear layers instead of the "
                                                           "layers themselves (what a shipped model would store)")
     a = ap.parse_args()
