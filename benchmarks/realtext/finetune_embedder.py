@@ -267,9 +267,9 @@ def export_sentence_transformers(m: dict, weights: dict[str, np.ndarray], out: s
           "embeddings.LayerNorm.weight": W["emb.ln.w"], "embeddings.LayerNorm.bias": W["emb.ln.b"]}
     for l in range(hp["NL"]):
         for n, hf in {**LINEAR, **NORMS}.items():
-            w = W[f"l{l}.{n}.w"]
-            sd[f"encoder.layer.{l}.{hf}.weight"] = w.reshape(-1, H) if n in LINEAR and n != "fo" else (
-                w.reshape(H, -1) if n == "fo" else w)
+            w = W[f"l{l}.{n}.w"]  # a linear weight is stored (out, in), as torch keeps it; fo is (H, FF)
+            sd[f"encoder.layer.{l}.{hf}.weight"] = (w.reshape((H, -1) if n == "fo" else (-1, H)) if n in LINEAR
+                                                    else w)
             sd[f"encoder.layer.{l}.{hf}.bias"] = W[f"l{l}.{n}.b"]
     missing, unexpected = model.load_state_dict(
         {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in sd.items()}, strict=False)
