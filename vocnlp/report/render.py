@@ -331,7 +331,6 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
     cols = REPORT_COLUMNS + [c for c in (S.TOPIC_IDS, WEIGHT) if c in data.items.columns]
     ok = data.items.loc[data.items[S.STATUS] == S.STATUS_OK, cols]
     w_ok = _weights(ok)
-    n_ok = max(1, int(w_ok.sum()))
     stage_names = list(data.heat.index)
     topic_rows = _topic_rows(data.topics)
     trend = _trends_by_topic(data.topics, words)
@@ -353,7 +352,7 @@ def render_report(data: ReportData, cfg: RunConfig) -> str:
         trends=trends, themes=groups, unthemed=[t for t in topic_rows if t["parent_id"] < 0] if groups else topic_rows,
         input_name=data.input_name, created=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__, counts=data.counts,
-        sent={lab: float(((ok[S.SENTIMENT_LABEL] == lab).to_numpy() * w_ok).sum()) / n_ok for lab in S.SENTIMENT_LABELS},
+        sent={lab: _share(ok[S.SENTIMENT_LABEL] == lab, w_ok) if len(ok) else 0.0 for lab in S.SENTIMENT_LABELS},
         topics=topic_rows, topics_n=sum(1 for t in topic_rows if t["topic_id"] >= 0), issues=issue_rows,
         heat=_heat_view(data.heat), stages=_stage_rows(ok, stage_names), warnings=data.warnings,
         masked=cfg.privacy.mask_pii,

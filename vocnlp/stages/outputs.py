@@ -7,6 +7,7 @@ formulas: a text cell starting with = + - @ (or a tab / CR) gets a leading apost
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -88,8 +89,6 @@ def write_csv_chunks(chunks, path: Path, parquet_path: Path | None = None, schem
     writing them concatenated, without ever holding the whole table. With ``parquet_path`` each chunk is also
     written there, built once for both files: one row group per chunk, every chunk converted with ``schema`` (the
     whole table's: a chunk whose cells in a column are all empty keeps that column's type)."""
-    import contextlib
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
