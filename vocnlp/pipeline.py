@@ -210,6 +210,7 @@ class _Run:
     rules: codes.CodeRules | None = None
     # history
     store: HistoryStore | None = None
+    embedder_id: str | None = None  # "backend/model_id", recorded in the history
     history_state: HistoryState | None = None
     # texts: the per-text stages (tokenize, segment, codes, embed, classify, sentiment) on the engine
     models: TextModels | None = None
@@ -374,6 +375,13 @@ def _open_history(r: _Run) -> None:
     period = r.period
     store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
     store.require_kind(period)
+    probe = create_embedder(cfg.embed)  # names the embedder without loading its model
+    r.embedder_id = f"{probe.name}/{probe.model_id}"
+    try:
+        store.require_embedder(r.embedder_id, period)
+    except InputError:
+        store.close()
+        raise
     later = store.later_periods(period)
     if later and period in store.periods():
         store.close()
@@ -657,7 +665,7 @@ def _compare_with_history(r: _Run) -> None:
                                              lambda columns, at: r.rows(columns, at=at), r.all_columns()),
                          new_topics=tr.new_topics,
                          state=tr.state,
-                         reference_mean=tr.reference_mean, topic_stats=topic_stats,
+                         reference_mean=tr.reference_mean, topic_stats=topic_stats, embedder=r.embedder_id,
                          dim_stats=_period_dim_stats(*r.per_text_rows([S.STATUS, S.JOURNEY_STAGE, S.CX_DIMENSIONS,
                                                                       S.SENTIMENT_SCORE, S.SENTIMENT_LABEL])),
                          merged=tr.merged, themes=theme_rows)
