@@ -101,7 +101,7 @@ def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
     return [model_text(str(t), cfg.clean, cfg.privacy)[0] for t in texts]
 
 
-def embedder_id(cfg: RunConfig) -> str:
+def embedder_id_for(cfg: RunConfig) -> str:
     """The id a model records for the embeddings it was trained on (no model is loaded to know it)."""
     embedder = create_embedder(cfg.embed)
     return f"{embedder.name}/{embedder.model_id}"
@@ -343,7 +343,7 @@ def evaluate_task(task: str, data: Path | list[Path], cfg: RunConfig, model_path
 
     df = read_labelled(data)
     classes, multi = labels_for(task, cfg)
-    model = load_model(model_path, expect_task=task, expect_embedder=embedder_id(cfg))  # a versioned folder: the
+    model = load_model(model_path, expect_task=task, expect_embedder=embedder_id_for(cfg))  # a versioned folder: the
     # newest version trained on the config's embeddings
     texts = prepared_texts(df["text"].tolist(), cfg)
     X, _ = embed_for(texts, cfg)
