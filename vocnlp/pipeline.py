@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from . import schema as S
-from .backends import Embedder, create_embedder
+from .backends import Embedder, create_embedder, embedder_id
 from .backends.cache import EmbeddingCache, embed_texts
 from .columns import choose_score_column
 from .config import RunConfig, config_from_mapping, load_config
@@ -375,8 +375,7 @@ def _open_history(r: _Run) -> None:
     period = r.period
     store = HistoryStore(Path(cfg.history.path))  # relative to the current folder
     store.require_kind(period)
-    probe = create_embedder(cfg.embed)  # names the embedder without loading its model
-    r.embedder_id = f"{probe.name}/{probe.model_id}"
+    r.embedder_id = embedder_id(create_embedder(cfg.embed))  # named without loading its model
     try:
         store.require_embedder(r.embedder_id, period)
     except InputError:

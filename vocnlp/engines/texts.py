@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as S
+from ..backends import embedder_id as backend_id
 from ..backends.cache import EmbeddingCache, embed_texts
 from ..config import RunConfig
 from ..japanese import predicate_bases
@@ -69,7 +70,7 @@ class TextModels:
         if rules is None and load_rules:
             rules = codes.load(cfg.resolve(cfg.codes.rules) if cfg.codes.rules else None)
         self.rules = rules
-        embedder_id = f"{self.embedder.name}/{self.embedder.model_id}"
+        embedder_id = backend_id(self.embedder)
         # what a pooled vector is shifted by for the topics (None: no offset measured for this embedder)
         self.pool_offset = pool_offset(embedder_id) if cfg.embed.pool_long_items else None
         if getattr(self.embedder, "load_test", False):  # the load-test stand-in: the classifiers run (and cost what

@@ -48,7 +48,9 @@ class Embedder:
 
     @property
     def embedder_id(self) -> str:
-        return f"{self.embedder.name}/{self.embedder.model_id}"
+        from ..backends import embedder_id
+
+        return embedder_id(self.embedder)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         from ..backends.cache import embed_texts
