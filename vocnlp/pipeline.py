@@ -414,6 +414,9 @@ def _texts(r: _Run) -> None:
     r.embedder, r.cache = r.models.embedder, r.models.cache
     r.cx_set, r.st_set = r.models.cx_set, r.models.st_set
     r.model_info.update(r.models.info)
+    if r.models.cls_embedder is not None:  # classify.embed: the CX and stage models read embeddings of their own
+        r.model_info["classifier_embedder"] = {"backend": r.models.cls_embedder.name,
+                                               "model_id": r.models.cls_embedder.model_id}
     engine = create_engine(r.cfg, r.models)
     res = engine.map(texts, lambda d, t: r.report("texts", d, t))
     r.text_res, r.text_idx = res, text_idx
@@ -815,7 +818,7 @@ def _split_text_time(timings: dict[str, float], seconds: dict[str, float]) -> di
         if name != "texts":
             out[name] = round(out.get(name, 0.0) + t, 4)
             continue
-        for stage in TEXT_STAGES:
+        for stage in (*TEXT_STAGES, *(k for k in seconds if k not in TEXT_STAGES)):  # classify_embed: classify.embed
             share = seconds.get(stage, 0.0) / total if total else 1.0 / len(TEXT_STAGES)
             out[stage] = round(out.get(stage, 0.0) + t * share, 4)
     return out
@@ -840,6 +843,7 @@ def _manifest(r: _Run, started: datetime) -> dict:
         "config": cfg.as_dict(),
         "config_hash": cfg.hash(),
         "models": {"embedder": {"backend": r.embedder.name, "model_id": r.embedder.model_id},
+                   **{k: r.model_info[k] for k in ("classifier_embedder",) if k in r.model_info},
                    "cx_dimension": r.model_info["cx_dimension"], "journey_stage": r.model_info["journey_stage"],
                    "sentiment": r.model_info["sentiment"],
                    "topics": tr.params, "segment_topics": r.seg.params if r.seg else {}},

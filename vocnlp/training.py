@@ -101,15 +101,22 @@ def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
     return [model_text(str(t), cfg.clean, cfg.privacy)[0] for t in texts]
 
 
-def embedder_id_for(cfg: RunConfig) -> str:
+def embed_config_for(cfg: RunConfig, task: str | None = None):
+    """The embedding settings a task's model reads in a run: the classifiers' (classify.embed over embed) for the CX
+    dimension and the journey stage, the run's own for sentiment."""
+    return cfg.classifier_embed() if task in ("cx_dimension", "journey_stage") else cfg.embed
+
+
+def embedder_id_for(cfg: RunConfig, task: str | None = None) -> str:
     """The id a model records for the embeddings it was trained on (no model is loaded to know it)."""
-    return embedder_id(create_embedder(cfg.embed))
+    return embedder_id(create_embedder(embed_config_for(cfg, task)))
 
 
-def embed_for(texts: list[str], cfg: RunConfig) -> tuple[np.ndarray, str]:
-    embedder = create_embedder(cfg.embed)
-    cache = EmbeddingCache(cfg.embed.cache_dir, embedder.name, embedder.model_id) if cfg.embed.cache_dir else None
-    X, _ = embed_texts(texts, embedder, cache, cfg.embed.batch_size)
+def embed_for(texts: list[str], cfg: RunConfig, task: str | None = None) -> tuple[np.ndarray, str]:
+    ec = embed_config_for(cfg, task)
+    embedder = create_embedder(ec)
+    cache = EmbeddingCache(ec.cache_dir, embedder.name, embedder.model_id) if ec.cache_dir else None
+    X, _ = embed_texts(texts, embedder, cache, ec.batch_size)
     if cache:
         cache.close()
     return X, embedder_id(embedder)
@@ -279,7 +286,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
         raise InputError(f"labels {bad} in the data are not in the configured label set {classes}.",
                          fix="fix the data, or point the config's labels file at a set that includes them.")
     texts = prepared_texts(df["text"].tolist(), cfg)
-    X, embedder_id = embed_for(texts, cfg)
+    X, embedder_id = embed_for(texts, cfg, task)
     y = np.array(y_all, dtype=object)
     tr = (df["split"] != "dev").to_numpy()
     if fraction < 1.0:
@@ -342,9 +349,9 @@ def evaluate_task(task: str, data: Path | list[Path], cfg: RunConfig, model_path
 
     df = read_labelled(data)
     classes, multi = labels_for(task, cfg)
-    model = load_model(model_path, expect_task=task, expect_embedder=embedder_id_for(cfg))  # a versioned folder: the
+    model = load_model(model_path, expect_task=task, expect_embedder=embedder_id_for(cfg, task))  # a versioned folder: the
     # newest version trained on the config's embeddings
     texts = prepared_texts(df["text"].tolist(), cfg)
-    X, _ = embed_for(texts, cfg)
+    X, _ = embed_for(texts, cfg, task)
     return compute_metrics(task, model.classes_, model.multi_label_, targets(df, task, model.multi_label_),
                            model.predict(texts, X))

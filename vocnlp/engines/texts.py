@@ -41,6 +41,7 @@ from ..models.registry import build_sentiment_model, build_task_model
 from ..stages import classify, codes, segment, segment_topics, sentiment, tokenize
 
 STAGES = ("tokenize", "segment", "codes", "embed", "segment_embed", "classify", "sentiment")  # in the order they run
+# (and "classify_embed" before classify when classify.embed gives the classifiers embeddings of their own)
 EMBEDDING = "_embedding"  # float32 vector per text (gathered into the row-level matrix, never joined as a column)
 UNITS = "_units"  # per text, its subject units' vectors flattened (n_units * dim float32; empty: one unit)
 SEG_PREFIX = "_seg_"  # the segment table's columns, one list per text (segments.csv is rebuilt per row from them)
@@ -62,9 +63,19 @@ class TextModels:
         from ..backends import create_embedder
 
         self.cfg = cfg
-        self.embedder = (embedder_factory or create_embedder)(cfg.embed)  # the model itself loads on first use
+        factory = embedder_factory or create_embedder
+        self.embedder = factory(cfg.embed)  # the model itself loads on first use
         self.cache = (EmbeddingCache(cfg.embed.cache_dir, self.embedder.name, self.embedder.model_id)
                       if cfg.embed.cache_dir else None)
+        # the classifiers' own embedder (classify.embed), or None: they read the run's embeddings
+        self.cls_embedder = self.cls_cache = None
+        if cfg.separate_classifier_embed():
+            ce = cfg.classifier_embed()
+            self.cls_embedder = factory(ce)
+            if backend_id(self.cls_embedder) == backend_id(self.embedder):
+                self.cls_embedder = None
+            elif ce.cache_dir:
+                self.cls_cache = EmbeddingCache(ce.cache_dir, self.cls_embedder.name, self.cls_embedder.model_id)
         self.stopwords = cfg.resolve(cfg.tokenize.stopwords)
         self.lexicon = cfg.resolve(cfg.sentiment.lexicon)
         if rules is None and load_rules:
@@ -75,21 +86,29 @@ class TextModels:
         self.pool_offset = pool_offset(embedder_id) if cfg.embed.pool_long_items else None
         if getattr(self.embedder, "load_test", False):  # the load-test stand-in: the classifiers run (and cost what
             embedder_id = None  # they cost) on its vectors, their answers mean nothing (backends/hashed_backend.py)
-        label_embed = lambda texts: self.embed(texts)[0]  # noqa: E731 - prototype classifiers embed their labels
+        cls_id = embedder_id if self.cls_embedder is None or embedder_id is None else backend_id(self.cls_embedder)
+        label_embed = lambda texts: self.embed_cls(texts)[0]  # noqa: E731 - prototype classifiers embed their labels
         self.cx_model, self.cx_set, cx_info = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg,
-                                                               label_embed, embedder_id)
+                                                               label_embed, cls_id)
         self.st_model, self.st_set, st_info = build_task_model("journey_stage", cfg.classify.journey_stage, cfg,
-                                                               label_embed, embedder_id)
+                                                               label_embed, cls_id)
         self.sent_model, sent_info = build_sentiment_model(cfg, embedder_id)
         self.info = {"cx_dimension": cx_info, "journey_stage": st_info, "sentiment": sent_info}
 
     def embed(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
         return embed_texts(texts, self.embedder, self.cache, self.cfg.embed.batch_size, progress)
 
+    def embed_cls(self, texts: list[str]) -> tuple[np.ndarray, dict]:
+        """Vectors for the classifiers: their own embedder's (classify.embed), else the run's."""
+        if self.cls_embedder is None:
+            return self.embed(texts)
+        return embed_texts(texts, self.cls_embedder, self.cls_cache, self.cfg.embed.batch_size)
+
     def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
-            self.cache = None
+        for cache in (self.cache, self.cls_cache):
+            if cache is not None:
+                cache.close()
+        self.cache = self.cls_cache = None
 
 
 def pool_offset(embedder: str) -> tuple[float, np.ndarray] | None:
@@ -163,10 +182,20 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
             scale, offset = m.pool_offset  # sets pooled vectors apart from whole comments' (pool_offset)
             P = scale * X[pooled] - offset
             X[pooled] = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9)
+    Xc, seg_cls = Xm, seg_embed  # what the classifiers read
+    if m.cls_embedder is not None:  # their own embeddings (classify.embed), made as Xm is: a long comment as the
+        with _timed(seconds, "classify_embed"):  # mean of its parts' vectors, any other comment whole
+            seg_cls = SegmentVectors(m, m.embed_cls)
+            seg_cls([x for p in parts for x in p])
+            Vw, cstats = m.embed_cls([t for t, is_long in zip(texts, long) if not is_long])
+            whole = iter(Vw)
+            Xc = (np.vstack([segment_topics.pool(seg_cls(parts[i]), weights[i]) if long[i] else next(whole)
+                             for i in range(n)]).astype(np.float32) if n else np.zeros((0, EMPTY_DIM), np.float32))
+            stats = {**stats, "classifier_cache_hits": cstats["cache_hits"], "classifier_embedded": cstats["embedded"]}
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
-        frame = classify.run(frame, np.ones(n, dtype=bool), Xm, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
-                             seg_embed if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior,
+        frame = classify.run(frame, np.ones(n, dtype=bool), Xc, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
+                             seg_cls if cx_cfg.per_segment and cx_cfg.method == "trained" else None, cx_cfg.prior,
                              long if cx_cfg.per_segment == "long" else None)
     with _timed(seconds, "sentiment"):
         frame, seg = sentiment.run(frame, cfg.sentiment, m.lexicon, m.sent_model, Xm,
@@ -186,9 +215,11 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         for k, v in zip(owner, seg[c].tolist()):
             lists[k].append(v)
         out[SEG_PREFIX + c] = lists
+    cls_stats = ({k: stats[k] for k in ("classifier_cache_hits", "classifier_embedded")}
+                 | {"classifier_" + k: v for k, v in seg_cls.stats.items()} if seg_cls is not seg_embed else {})
     info = json.dumps({"seconds": seconds, "embedding": {"cache_hits": stats["cache_hits"],
                                                          "embedded": stats["embedded"], "pooled": stats["pooled"],
-                                                         **seg_embed.stats},
+                                                         **seg_embed.stats, **cls_stats},
                        "segment_columns": seg_columns})
     out[BATCH_INFO] = [info] + [""] * (n - 1) if n else []
     return out
@@ -198,15 +229,15 @@ class SegmentVectors:
     """Segment texts -> vectors for one batch, each distinct segment embedded once through the run's embedder and
     cache: segment topics and per-segment sentiment (and CX) share them. Called like an embed function."""
 
-    def __init__(self, m: TextModels):
-        self.m = m
+    def __init__(self, m: TextModels, embed: Callable[[list[str]], tuple[np.ndarray, dict]] | None = None):
+        self.embed = embed or m.embed  # the run's embedder, or the classifiers' own (TextModels.embed_cls)
         self.known: dict[str, np.ndarray] = {}
         self.stats = {"segments": 0, "segment_cache_hits": 0, "segments_embedded": 0}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self.known))
         if todo:
-            V, st = self.m.embed(todo)
+            V, st = self.embed(todo)
             self.known.update(zip(todo, V))
             self.stats["segments"] += len(todo)
             self.stats["segment_cache_hits"] += st["cache_hits"]

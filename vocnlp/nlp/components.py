@@ -39,10 +39,12 @@ def _config(config: str | None) -> RunConfig:
 
 
 class Embedder:
-    def __init__(self, config: str | None) -> None:
+    def __init__(self, config: str | None, classifiers: bool = False) -> None:
+        """``classifiers``: the embedder the CX and stage classifiers read (classify.embed over embed)."""
         from ..backends import create_embedder
 
-        cfg = _config(config).embed
+        run_cfg = _config(config)
+        cfg = run_cfg.classifier_embed() if classifiers else run_cfg.embed
         self.batch_size = cfg.batch_size
         self.embedder = create_embedder(EmbedConfig(**{**cfg.model_dump(), "cache_dir": None}))
 
@@ -97,7 +99,10 @@ class Classifier:
         from ..models.registry import build_task_model
 
         cfg = _config(config)
-        embedder = nlp.get_pipe("vocnlp_embedder") if "vocnlp_embedder" in nlp.pipe_names else Embedder(config)
+        # classify.embed: the classifiers embed each doc with their own embedder instead of reading doc._.embedding
+        self.own = Embedder(config, classifiers=True) if cfg.separate_classifier_embed() else None
+        embedder = self.own or (nlp.get_pipe("vocnlp_embedder") if "vocnlp_embedder" in nlp.pipe_names
+                                else Embedder(config))
         self.cx, self.cx_set, _ = build_task_model("cx_dimension", cfg.classify.cx_dimension, cfg, embedder.embed,
                                                    embedder.embedder_id)
         self.stage, self.stage_set, _ = build_task_model("journey_stage", cfg.classify.journey_stage, cfg,
@@ -110,7 +115,8 @@ class Classifier:
         from ..stages import classify
 
         for batch in _batches(docs, batch_size):
-            X = _embedding_matrix(batch, "vocnlp_classifier")
+            X = (self.own.embed([text_of(d) for d in batch]) if self.own is not None
+                 else _embedding_matrix(batch, "vocnlp_classifier"))
             out = classify.run(_frame(batch), np.ones(len(batch), dtype=bool), X, self.cx, self.stage)
             for d, (_, r) in zip(batch, out.iterrows()):
                 d._.cx_dimensions = [x for x in str(r[S.CX_DIMENSIONS]).split("|") if x]
