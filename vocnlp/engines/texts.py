@@ -98,11 +98,11 @@ class TextModels:
     def embed(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
         return embed_texts(texts, self.embedder, self.cache, self.cfg.embed.batch_size, progress)
 
-    def embed_cls(self, texts: list[str]) -> tuple[np.ndarray, dict]:
+    def embed_cls(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, dict]:
         """Vectors for the classifiers: their own embedder's (classify.embed), else the run's."""
         if self.cls_embedder is None:
-            return self.embed(texts)
-        return embed_texts(texts, self.cls_embedder, self.cls_cache, self.cfg.embed.batch_size)
+            return self.embed(texts, progress)
+        return embed_texts(texts, self.cls_embedder, self.cls_cache, self.cfg.embed.batch_size, progress)
 
     def close(self) -> None:
         for cache in (self.cache, self.cls_cache):
@@ -163,8 +163,10 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
     # (pool_offset), so another embedder embeds long comments whole, as with pooling off
     pool = cfg.embed.pool_long_items and m.pool_offset is not None
     pooled = np.array([bool(g) and pool for g in groups], dtype=bool)
+    two = progress is not None and m.cls_embedder is not None  # two embedding passes: each is half the progress
     with _timed(seconds, "embed"):  # a pooled comment's vector is the mean of its parts' (no embedding of its own)
-        Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p], progress)
+        Xw, stats = m.embed([t for t, p in zip(texts, pooled) if not p],
+                            (lambda d, t: progress(d, 2 * t)) if two else progress)
         dim = Xw.shape[1] if len(Xw) else part_vecs[int(np.argmax(pooled))].shape[1] if pooled.any() else EMPTY_DIM
         X = np.zeros((n, dim), dtype=np.float32)
         if len(Xw):
@@ -187,7 +189,8 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         with _timed(seconds, "classify_embed"):  # mean of its parts' vectors, any other comment whole
             seg_cls = SegmentVectors(m, m.embed_cls)
             seg_cls([x for p in parts for x in p])
-            Vw, cstats = m.embed_cls([t for t, is_long in zip(texts, long) if not is_long])
+            Vw, cstats = m.embed_cls([t for t, is_long in zip(texts, long) if not is_long],
+                                     (lambda d, t: t and progress(t + d, 2 * t)) if two else None)
             whole = iter(Vw)
             Xc = (np.vstack([segment_topics.pool(seg_cls(parts[i]), weights[i]) if long[i] else next(whole)
                              for i in range(n)]).astype(np.float32) if n else np.zeros((0, EMPTY_DIM), np.float32))
