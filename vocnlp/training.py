@@ -239,7 +239,7 @@ def headline(m: Metrics, task: str) -> float:
 def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.ndarray, X: np.ndarray, y: np.ndarray,
                            lexicon: str, seed: int = 0, folds: int = 5,
                            class_weight: str | None = "balanced",
-                           polarity_dict: bool = False) -> tuple[tuple[float, float], dict]:
+                           polarity_dict: bool = False, wish_cues: bool = False) -> tuple[tuple[float, float], dict]:
     """5-fold cross-validation on the training rows only (the dev and held-out sets stay unseen)."""
     from .models.trained import LinearTextClassifier
 
@@ -250,7 +250,7 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
         for f in range(folds):
             tr, te = fold != f, fold == f
             m = LinearTextClassifier(classes, multi, True, task == "sentiment", C, ew, lexicon, seed, class_weight,
-                                     polarity_dict and task == "sentiment")
+                                     polarity_dict and task == "sentiment", wish_cues and task == "sentiment")
             m.fit(list(T[tr]), X[tr], list(y[tr]))
             vals.append(headline(compute_metrics(task, classes, multi, list(y[te]), m.predict(list(T[te]), X[te])), task))
         scores[f"C={C},embedding_weight={ew}"] = round(float(np.mean(vals)), 4)
@@ -260,7 +260,8 @@ def choose_hyperparameters(task: str, classes: list[str], multi: bool, T: np.nda
 
 def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, force: bool = False,
                fraction: float = 1.0, seed: int = 0, search: bool = True, from_score: str | None = None,
-               class_weight: str | None = "balanced", polarity_dict: bool | None = None) -> TrainResult:
+               class_weight: str | None = "balanced", polarity_dict: bool | None = None,
+               wish_cues: bool = False) -> TrainResult:
     """``class_weight``: "balanced" fits every label as equally likely; None fits the training data's own label
     mix (per label for a multi-label task, so a rare dimension needs stronger evidence). ``polarity_dict``
     (sentiment only; None = on, as sentiment v3 was trained): add the Tohoku polarity dictionary's cues to the
@@ -297,11 +298,12 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     T = np.array(texts, dtype=object)
     lexicon = str(cfg.resolve(cfg.sentiment.lexicon))
     (C, ew), cv_scores = (choose_hyperparameters(task, classes, multi, T[tr], X[tr], y[tr], lexicon, seed,
-                                                 class_weight=class_weight, polarity_dict=polarity_dict)
+                                                 class_weight=class_weight, polarity_dict=polarity_dict,
+                                                 wish_cues=wish_cues)
                             if search else ((4.0, 1.0), {}))
     model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
                                  embedding_weight=ew, lexicon_path=lexicon, seed=seed, class_weight=class_weight,
-                                 polarity_dict=polarity_dict)
+                                 polarity_dict=polarity_dict, wish_cues=wish_cues and task == "sentiment")
     dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
     model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))

