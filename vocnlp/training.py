@@ -18,7 +18,7 @@ import pandas as pd
 from . import schema as S
 from .backends import create_embedder, embedder_id
 from .backends.cache import EmbeddingCache, embed_texts
-from .config import RunConfig
+from .config import EmbedConfig, RunConfig
 from .errors import InputError, ModelLoadError
 from .labels import load_label_set
 from .stages.clean import model_text
@@ -101,7 +101,7 @@ def prepared_texts(texts: list[str], cfg: RunConfig) -> list[str]:
     return [model_text(str(t), cfg.clean, cfg.privacy)[0] for t in texts]
 
 
-def embed_config_for(cfg: RunConfig, task: str | None = None):
+def embed_config_for(cfg: RunConfig, task: str | None = None) -> EmbedConfig:
     """The embedding settings a task's model reads in a run: the classifiers' (classify.embed over embed) for the CX
     dimension and the journey stage, the run's own for sentiment."""
     return cfg.classifier_embed() if task in ("cx_dimension", "journey_stage") else cfg.embed

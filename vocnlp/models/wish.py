@@ -25,7 +25,7 @@ N_FEATURES = 3
 DESIRE = {"良い", "嬉しい", "有り難い", "助かる", "便利", "幸い"}  # lemmas after a condition: 〜と嬉しい
 CONDITIONAL = {"と", "ば", "たら", "だら", "なら", "ならば"}
 GIVE = {"貰う", "頂く", "戴く"}  # 〜てもらいたい, 〜ていただきたい
-CLAUSE_BREAK = {"が", "けど", "けれど", "けれども", "のに", "ものの", "し", "て", "で"}
+CLAUSE_BREAK = {"が", "けど", "けれど", "けれども", "のに", "ものの", "し"}  # 〜て stays inside: 「増やしてほしい」
 CONTENT = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 
 
@@ -58,8 +58,7 @@ def wish_spans(morphs: Sequence[Morph]) -> list[tuple[int, int]]:
         start = i
         while start > 0 and start - 1 > done:
             prev = morphs[start - 1]
-            if prev.pos1 == "補助記号" or (prev.pos1 == "助詞" and prev.pos2 == "接続助詞" and prev.base in CLAUSE_BREAK
-                                          and prev.base not in ("て", "で")):
+            if prev.pos1 == "補助記号" or (prev.pos1 == "助詞" and prev.pos2 == "接続助詞" and prev.base in CLAUSE_BREAK):
                 break
             start -= 1
         spans.append((start, end))
