@@ -272,6 +272,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
     if task not in TASKS:
         raise InputError(f"unknown task '{task}'.", fix=f"use one of {', '.join(TASKS)}.")
     polarity_dict = task == "sentiment" and polarity_dict is not False
+    wish_cues = task == "sentiment" and wish_cues
     weak_rule = None
     if from_score:
         if task != "sentiment":
@@ -303,7 +304,7 @@ def train_task(task: str, data: Path | list[Path], cfg: RunConfig, out: Path, fo
                             if search else ((4.0, 1.0), {}))
     model = LinearTextClassifier(classes, multi, use_ngrams=True, use_lexicon=(task == "sentiment"), C=C,
                                  embedding_weight=ew, lexicon_path=lexicon, seed=seed, class_weight=class_weight,
-                                 polarity_dict=polarity_dict, wish_cues=wish_cues and task == "sentiment")
+                                 polarity_dict=polarity_dict, wish_cues=wish_cues)
     dev = (list(T[dv]), X[dv], list(y[dv])) if dv.any() else None
     model.fit(list(T[tr]), X[tr], list(y[tr]), dev=dev)
     eval_T, eval_X, eval_y = (dev if dev else (list(T[tr]), X[tr], list(y[tr])))

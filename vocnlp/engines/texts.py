@@ -184,7 +184,7 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
             scale, offset = m.pool_offset  # sets pooled vectors apart from whole comments' (pool_offset)
             P = scale * X[pooled] - offset
             X[pooled] = P / np.maximum(np.linalg.norm(P, axis=1, keepdims=True), 1e-9)
-    Xc, seg_cls = Xm, seg_embed  # what the classifiers read
+    Xc, seg_cls, cls_stats = Xm, seg_embed, {}  # what the classifiers read
     if m.cls_embedder is not None:  # their own embeddings (classify.embed), made as Xm is: a long comment as the
         with _timed(seconds, "classify_embed"):  # mean of its parts' vectors, any other comment whole
             seg_cls = SegmentVectors(m, m.embed_cls)
@@ -194,7 +194,7 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
             whole = iter(Vw)
             Xc = (np.vstack([segment_topics.pool(seg_cls(parts[i]), weights[i]) if long[i] else next(whole)
                              for i in range(n)]).astype(np.float32) if n else np.zeros((0, EMPTY_DIM), np.float32))
-            stats = {**stats, "classifier_cache_hits": cstats["cache_hits"], "classifier_embedded": cstats["embedded"]}
+            cls_stats = {"classifier_cache_hits": cstats["cache_hits"], "classifier_embedded": cstats["embedded"]}
     cx_cfg = cfg.classify.cx_dimension
     with _timed(seconds, "classify"):
         frame = classify.run(frame, np.ones(n, dtype=bool), Xc, m.cx_model, m.st_model, cfg.classify.journey_stage.prior,
@@ -218,8 +218,8 @@ def analyse_texts(texts: list[str], m: TextModels, progress: Callable[[int, int]
         for k, v in zip(owner, seg[c].tolist()):
             lists[k].append(v)
         out[SEG_PREFIX + c] = lists
-    cls_stats = ({k: stats[k] for k in ("classifier_cache_hits", "classifier_embedded")}
-                 | {"classifier_" + k: v for k, v in seg_cls.stats.items()} if seg_cls is not seg_embed else {})
+    if seg_cls is not seg_embed:  # read now: per-segment CX may have embedded more segments
+        cls_stats.update({"classifier_" + k: v for k, v in seg_cls.stats.items()})
     info = json.dumps({"seconds": seconds, "embedding": {"cache_hits": stats["cache_hits"],
                                                          "embedded": stats["embedded"], "pooled": stats["pooled"],
                                                          **seg_embed.stats, **cls_stats},

@@ -68,6 +68,11 @@ class Scored:
     evidence: list[tuple[str, float]]  # (phrase as written, contribution)
 
 
+def word_value(words: dict[str, float], m: Morph) -> float | None:
+    """A morpheme's dictionary score, looked up by its dictionary form, then its lemma, then as written."""
+    return words.get(m.base, words.get(m.lemma, words.get(m.surface)))
+
+
 def _negated(morphs: Sequence[Morph], i: int) -> tuple[bool, int]:
     """Is morph i negated by what follows it in the same clause? Returns (negated, index after)."""
     j = i + 1
@@ -108,7 +113,7 @@ def score_segment(text: str, morphs: Sequence[Morph], lex: Lexicon) -> Scored:
         if m.base in SOFTENERS or m.surface in SOFTENERS:
             scale = SOFTENERS.get(m.base, SOFTENERS.get(m.surface, 1.0))
             continue
-        value = lex.words.get(m.base, lex.words.get(m.lemma, lex.words.get(m.surface)))
+        value = word_value(lex.words, m)
         if value is None or in_phrase(m.start):
             continue
         negated, end = _negated(morphs, i)

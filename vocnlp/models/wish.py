@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..japanese import Morph
+from .lexicon import word_value
 
 N_FEATURES = 3
 DESIRE = {"良い", "嬉しい", "有り難い", "助かる", "便利", "幸い"}  # lemmas after a condition: 〜と嬉しい
@@ -32,7 +33,7 @@ CONTENT = ("名詞", "動詞", "形容詞", "形状詞", "副詞")
 def _wish_end(morphs: Sequence[Morph], i: int) -> int | None:
     """The index of the wish predicate when morph ``i`` ends or introduces one, else None."""
     m = morphs[i]
-    if m.lemma == "欲しい" or m.lemma == "べし":
+    if m.lemma in ("欲しい", "べし"):
         return i
     if m.lemma in GIVE and i + 1 < len(morphs) and morphs[i + 1].lemma == "たい":
         return i + 1
@@ -77,7 +78,7 @@ def wish_features(morphs: Sequence[Morph], positive_words: dict[str, float]) -> 
         for m in morphs[a:b]:
             if m.lemma in DESIRE:
                 continue
-            v = positive_words.get(m.base, positive_words.get(m.lemma, positive_words.get(m.surface)))
+            v = word_value(positive_words, m)
             if v is not None and v > 0:
                 pos_inside += 1
     last = spans[-1][1]
